@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from app import cli_analytics
 from importers.base import ImportOptions, SourceError
 from workspace import CaseError, Workspace
 from workspace.importing import FileResult, import_paths
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-gui", action="store_true", help="print the case summary only"
     )
     demo.set_defaults(handler=cmd_demo)
+    cli_analytics.add_synth_commands(commands)
+    cli_analytics.add_analysis_commands(commands)
     return parser
 
 

@@ -156,13 +156,19 @@ class SourceFile:
         return self._raw
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
-        """Return the first `size` bytes of the decompressed content."""
+        """Return the first `size` bytes of the decompressed content.
+
+        A gzip stream cut short still gives the bytes before the cut.
+        """
         opener = gzip.open if self.compressed else open
+        data = bytearray()
         try:
             with opener(self.path, "rb") as handle:
-                return handle.read(size)
+                while len(data) < size and (chunk := handle.read1(size - len(data))):
+                    data += chunk
         except (OSError, EOFError):
-            return b""
+            pass
+        return bytes(data)
 
     def fraction_read(self) -> float:
         if self._raw is None or self._raw.closed or self.size == 0:

@@ -166,9 +166,7 @@ class Workspace:
     # Queries used by the CLI and the views -------------------------------------
 
     def sources(self) -> pl.DataFrame:
-        return self.con.execute(
-            "SELECT * FROM sources ORDER BY source_id"
-        ).pl()
+        return self.con.execute("SELECT * FROM sources ORDER BY source_id").pl()
 
     def summary(self) -> dict:
         """Counts and time range of the case, for `vigil info` and the window."""

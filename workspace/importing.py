@@ -1,9 +1,9 @@
 """Atomic import of log files into a case.
 
 Each file is imported in one DuckDB transaction: a failure, a cancel or a
-killed process leaves the case as it was. Event ids hash the source file's
-SHA-256 with the record reference, so importing the same bytes again adds
-nothing and the skipped records are counted.
+killed process leaves the case as it was. An event id joins a prefix of the
+source file's SHA-256 with the record reference, so importing the same bytes
+again adds nothing and the skipped records are counted.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from workspace.case import Workspace, utc_now
 logger = logging.getLogger(__name__)
 
 IMPORTER_VERSION = "1"
+# Characters of the source file's SHA-256 that prefix each event id.
+EVENT_ID_SHA_CHARS = 16
 _HASH_CHUNK = 1 << 20
 _EVENT_COLUMNS = ", ".join(EVENT_SCHEMA)
 
@@ -52,6 +54,15 @@ class FileResult:
     path: Path
     report: ImportReport | None
     error: str | None = None
+
+
+def event_id(sha256: str, record_ref: str) -> str:
+    """Build the event id of a record: file SHA-256 prefix, a colon, its reference.
+
+    The workspace builds the same text in SQL on import. It is stable across
+    imports and machines, and names the record it came from.
+    """
+    return f"{sha256[:EVENT_ID_SHA_CHARS]}:{record_ref}"
 
 
 def file_sha256(path: Path) -> str:
@@ -96,6 +107,7 @@ def import_paths(
     files = expand_paths(paths)
     results = []
     for index, path in enumerate(files):
+
         def file_progress(fraction: float, events: int, index: int = index) -> None:
             if progress is not None:
                 progress(fraction, index, len(files), events)
@@ -133,14 +145,18 @@ def import_file(
     path = Path(path)
     con = con or workspace.con
     source = SourceFile(path)
-    importer = registry.get(options.format) if options.format else registry.detect(source)
+    importer = (
+        registry.get(options.format) if options.format else registry.detect(source)
+    )
     report = ImportReport(path=str(path), format=importer.name)
     report.sha256 = file_sha256(path)
     logger.info("importing %s as %s", path, importer.name)
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _run_import(con, workspace, source, importer, options, report, progress, cancelled)
+        _run_import(
+            con, workspace, source, importer, options, report, progress, cancelled
+        )
     except BaseException as exc:
         con.execute("ROLLBACK")
         source.close()
@@ -265,9 +281,9 @@ def _insert_events(
         frame = frame.filter(pl.col("timestamp").is_not_null())
     con.register("incoming_events", frame.to_arrow())
     try:
-        sha = report.sha256
+        sha = report.sha256[:EVENT_ID_SHA_CHARS]
         select = (
-            f"SELECT substr(sha256(? || ':' || record_ref), 1, 32) AS event_id, "
+            f"SELECT ? || ':' || record_ref AS event_id, "
             f"? AS source_id, {_EVENT_COLUMNS} FROM incoming_events"
         )
         params: list = [sha, source_id]
@@ -300,7 +316,9 @@ def _insert_quarantine(
     frame = conform(rows, QUARANTINE_SCHEMA)
     con.register("incoming_quarantine", frame.to_arrow())
     try:
-        select = "SELECT ? AS source_id, record_ref, raw, error FROM incoming_quarantine"
+        select = (
+            "SELECT ? AS source_id, record_ref, raw, error FROM incoming_quarantine"
+        )
         params: list = [source_id]
         if earlier:
             placeholders = ", ".join("?" for _ in earlier)

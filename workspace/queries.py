@@ -192,3 +192,19 @@ def histogram(
     return frame.with_columns(
         bin_start=pl.lit(start) + pl.duration(microseconds=pl.col("bin") * width_us)
     )
+
+
+def fetch_quarantine(
+    con: duckdb.DuckDBPyConnection, source_id: int, offset: int = 0, limit: int = 500
+) -> pl.DataFrame:
+    """Fetch one page of a source's quarantined records, in record order.
+
+    Numeric record references (line numbers) sort as numbers, others as
+    text after them. The frame has ``record_ref``, ``error`` and ``raw``.
+    """
+    return con.execute(
+        "SELECT record_ref, error, raw FROM quarantine WHERE source_id = ? "
+        "ORDER BY try_cast(record_ref AS BIGINT) NULLS LAST, record_ref "
+        "LIMIT ? OFFSET ?",
+        [source_id, int(limit), int(offset)],
+    ).pl()

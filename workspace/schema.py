@@ -82,3 +82,55 @@ DDL = [
     "CREATE SEQUENCE source_ids START 1",
     "CREATE SEQUENCE note_ids START 1",
 ]
+
+# Analytics tables. IF NOT EXISTS lets workspace.analysis add them to a case
+# created before they existed.
+ANALYTICS_DDL = [
+    """CREATE TABLE IF NOT EXISTS directory (
+        user_id      VARCHAR PRIMARY KEY,
+        display_name VARCHAR,
+        email        VARCHAR,
+        department   VARCHAR,
+        role         VARCHAR,
+        manager      VARCHAR,
+        start_date   DATE,
+        end_date     DATE,
+        watch_list   BOOLEAN,
+        accounts     VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS identities (
+        account  VARCHAR PRIMARY KEY,
+        identity VARCHAR NOT NULL,
+        rule     VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS identity_overrides (
+        account  VARCHAR PRIMARY KEY,
+        identity VARCHAR NOT NULL,
+        created  TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS findings (
+        finding_id VARCHAR PRIMARY KEY,
+        identity   VARCHAR NOT NULL,
+        day        DATE NOT NULL,
+        detector   VARCHAR NOT NULL,
+        feature    VARCHAR NOT NULL,
+        score      DOUBLE NOT NULL,
+        reason     VARCHAR,
+        event_ids  VARCHAR[]
+    )""",
+    """CREATE TABLE IF NOT EXISTS risk (
+        identity     VARCHAR NOT NULL,
+        day          DATE NOT NULL,
+        score        DOUBLE NOT NULL,
+        top_reasons  VARCHAR[],
+        top_features VARCHAR[],
+        PRIMARY KEY (identity, day)
+    )""",
+    """CREATE TABLE IF NOT EXISTS triage (
+        finding_id VARCHAR PRIMARY KEY,
+        state      VARCHAR NOT NULL,
+        note       VARCHAR,
+        updated    TIMESTAMP NOT NULL
+    )""",
+]
+DDL += ANALYTICS_DDL

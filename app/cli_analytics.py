@@ -1,0 +1,210 @@
+"""Command-line commands for analytics: synthetic data, evaluation and analysis."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def add_synth_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the `synth` and `evaluate` commands to the `vigil` parser."""
+    synth = commands.add_parser(
+        "synth", help="write a seeded synthetic organisation's logs and ground truth"
+    )
+    synth.add_argument(
+        "out_dir", type=Path, help="folder to write (created if missing)"
+    )
+    synth.add_argument("--users", type=int, default=1000, help="people (default 1000)")
+    synth.add_argument("--days", type=int, default=180, help="days (default 180)")
+    synth.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    synth.add_argument(
+        "--insider-rate",
+        type=float,
+        default=0.03,
+        help="share of people given an insider scenario, 0 to 1 (default 0.03)",
+    )
+    synth.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2024, 1, 1),
+        help="first day, YYYY-MM-DD (default 2024-01-01)",
+    )
+    synth.set_defaults(handler=cmd_synth)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure detection on synthetic organisations through the real importers",
+    )
+    evaluate.add_argument(
+        "--seeds", default="101-112", help="report seeds, e.g. 101-112 or 101,105"
+    )
+    evaluate.add_argument("--users", type=int, default=1000)
+    evaluate.add_argument("--days", type=int, default=180)
+    evaluate.add_argument(
+        "--insider-rate",
+        type=float,
+        default=0.03,
+        help="dense mode rate (default 0.03)",
+    )
+    evaluate.add_argument(
+        "--sparse-rate",
+        type=float,
+        help="also run a sparse mode at this rate, e.g. 0.004",
+    )
+    evaluate.add_argument(
+        "--tune",
+        action="store_true",
+        help="run the tuning seeds instead and print the tables without writing --out",
+    )
+    evaluate.add_argument("--out", type=Path, help="Markdown file to write")
+    evaluate.add_argument(
+        "--workdir", type=Path, help="folder for temporary cases (default: system temp)"
+    )
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from analytics.synthetic import generate
+
+    result = generate(
+        args.out_dir, args.users, args.days, args.seed, args.insider_rate, args.start
+    )
+    print(
+        f"wrote {result.records:,} records for {result.users:,} people over "
+        f"{result.days} days, {result.scenarios} insider scenarios, "
+        f"{len(result.files)} log files under {result.out_dir}"
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from app import evaluation_run as run
+
+    if args.tune:
+        seeds = list(run.TUNING_SEEDS)
+    else:
+        seeds = run.parse_seeds(args.seeds)
+        overlap = sorted(set(seeds) & set(run.TUNING_SEEDS))
+        if overlap:
+            print(
+                f"vigil: error: seeds {overlap} are tuning seeds; report on other "
+                "seeds or pass --tune",
+                file=sys.stderr,
+            )
+            return 2
+    scorers = run.pipeline_scorers()
+    modes = {"Dense": args.insider_rate}
+    if args.sparse_rate:
+        modes["Sparse"] = args.sparse_rate
+    results = {}
+    for mode, rate in modes.items():
+        runs = []
+        for seed in seeds:
+            seed_run = run.run_seed(
+                seed, args.users, args.days, rate, scorers, workdir=args.workdir
+            )
+            timings = ", ".join(f"{k} {v:.1f} s" for k, v in seed_run.seconds.items())
+            print(
+                f"{mode} seed {seed}: {seed_run.events:,} events, "
+                f"{seed_run.quarantined} quarantined; {timings}",
+                file=sys.stderr,
+            )
+            runs.append(seed_run)
+        results[mode] = (rate, runs)
+    text = run.report_markdown(results, args.users, args.days)
+    print(text)
+    if args.out and not args.tune:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+def add_analysis_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the `directory`, `analyze` and `triage` commands to the `vigil` parser."""
+    directory = commands.add_parser(
+        "directory", help="import a directory CSV (users, departments, dates)"
+    )
+    directory.add_argument("case", type=Path, help="case folder")
+    directory.add_argument("file", type=Path, help="directory CSV file")
+    directory.set_defaults(handler=cmd_directory)
+
+    analyze = commands.add_parser(
+        "analyze", help="run the detectors and print the riskiest identities"
+    )
+    analyze.add_argument("case", type=Path, help="case folder")
+    analyze.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="day to rank identities on, YYYY-MM-DD (default: the last day)",
+    )
+    analyze.add_argument(
+        "--top", type=int, default=10, help="identities to print (default 10)"
+    )
+    analyze.set_defaults(handler=cmd_analyze)
+
+    triage = commands.add_parser(
+        "triage", help="mark a finding confirmed, benign or needs_review"
+    )
+    triage.add_argument("case", type=Path, help="case folder")
+    triage.add_argument("finding_id", help="finding id as printed by 'vigil analyze'")
+    triage.add_argument("state", choices=("confirmed", "benign", "needs_review"))
+    triage.add_argument("--note", help="why, in a sentence")
+    triage.set_defaults(handler=cmd_triage)
+
+
+def cmd_directory(args: argparse.Namespace) -> int:
+    from workspace import Workspace
+    from workspace.directory import import_directory
+
+    with Workspace.open(args.case) as workspace:
+        rows = import_directory(workspace, args.file)
+    print(f"imported {rows} directory rows into {args.case}")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from workspace import Workspace
+    from workspace.analysis import findings_of, run_analysis, top_risk
+
+    with Workspace.open(args.case) as workspace:
+        result = run_analysis(workspace)
+        print(
+            f"{result.identities['identity'].n_unique()} identities, "
+            f"{result.findings.height} findings, {result.risk.height} risk rows"
+        )
+        day, top = top_risk(workspace, args.as_of, args.top)
+        if top.height == 0:
+            print(f"no identity has a risk score on {day}")
+            return 0
+        print(f"riskiest identities on {day}:")
+        for row in top.iter_rows(named=True):
+            print(f"{row['score']:7.1f}  {row['identity']}")
+            findings = findings_of(workspace, row["identity"], day)
+            shown = findings.filter(
+                findings["feature"].is_in(row["top_features"])
+            ).unique("feature", keep="first", maintain_order=True)
+            for finding in shown.iter_rows(named=True):
+                print(
+                    f"         {finding['finding_id']} {finding['day']} "
+                    f"{finding['feature']}: {finding['reason']}"
+                )
+    return 0
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from workspace import Workspace
+    from workspace.analysis import AnalysisError, set_triage
+
+    with Workspace.open(args.case) as workspace:
+        try:
+            set_triage(workspace, args.finding_id, args.state, args.note)
+        except AnalysisError as exc:
+            print(f"vigil: error: {exc}", file=sys.stderr)
+            return 1
+    print(f"finding {args.finding_id} marked {args.state}; run 'vigil analyze' again")
+    return 0

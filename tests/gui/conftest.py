@@ -1,0 +1,72 @@
+"""Fixtures for the window tests: real cases built from CSV files, offscreen Qt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from gui_helpers import WAIT_MS, wait_idle, write_events_csv
+
+from workspace import Workspace
+from workspace.importing import import_paths
+
+# Qt reads this when the QApplication is created, which happens after this
+# module is imported, so the window tests need no display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def events_csv(tmp_path: Path) -> Path:
+    return write_events_csv(tmp_path / "events.csv")
+
+
+@pytest.fixture(scope="session")
+def built_case_template(tmp_path_factory) -> Path:
+    """A case holding the 2,500 events of one CSV, built once per session."""
+    folder = tmp_path_factory.mktemp("template")
+    events_csv = write_events_csv(folder / "events.csv")
+    root = folder / "built.vigil"
+    with Workspace.create(root) as workspace:
+        results = import_paths(workspace, [events_csv])
+    assert results[0].report is not None, results[0].error
+    return root
+
+
+@pytest.fixture
+def built_case(tmp_path: Path, built_case_template: Path) -> Path:
+    """A private copy of the template case, so a test may change it."""
+    root = tmp_path / "built.vigil"
+    shutil.copytree(built_case_template, root)
+    return root
+
+
+@pytest.fixture
+def empty_case(tmp_path: Path) -> Path:
+    root = tmp_path / "empty.vigil"
+    Workspace.create(root).close()
+    return root
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Return a function that shows a main window on a case folder."""
+    from app.gui.main import MainWindow
+
+    def open_case(root: Path) -> MainWindow:
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        with qtbot.waitSignal(window.sig_case_opened, timeout=WAIT_MS):
+            window.open_case(root)
+        wait_idle(qtbot, window)
+        return window
+
+    return open_case
+
+
+@pytest.fixture
+def window(open_window, built_case):
+    return open_window(built_case)

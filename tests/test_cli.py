@@ -1,0 +1,99 @@
+"""The `vigil` command line, run as a user runs it, in a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+MIXED_OFFSETS = """\
+time,user,action
+2024-03-04T09:41:17+01:00,alice,login
+2024-03-04T09:41:17-05:00,bob,login
+2024-03-04 09:41:17,carol,login
+2024-07-04 09:41:17,dave,login
+2024-03-04T09-41-17+00:00,erin,login
+"""
+
+
+def run_vigil(*args: str, tz: str = "UTC") -> subprocess.CompletedProcess:
+    env = dict(os.environ, TZ=tz, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def event_rows(case: Path) -> list[tuple]:
+    con = duckdb.connect(str(case / "case.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "SELECT user_name, strftime(timestamp, '%Y-%m-%d %H:%M:%S'), "
+            "tz_offset_min, tz_assumed, timestamp_raw FROM events ORDER BY user_name"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("machine_tz", ["Asia/Tokyo", "America/New_York"])
+def test_import_ignores_machine_zone(tmp_path, machine_tz):
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED_OFFSETS, encoding="utf-8")
+    case = tmp_path / "c.vigil"
+
+    result = run_vigil("import", str(case), str(source), "--tz", "Europe/Berlin", tz=machine_tz)
+
+    assert result.returncode == 0, result.stderr
+    assert event_rows(case) == [
+        ("alice", "2024-03-04 08:41:17", 60, False, "2024-03-04T09:41:17+01:00"),
+        ("bob", "2024-03-04 14:41:17", -300, False, "2024-03-04T09:41:17-05:00"),
+        ("carol", "2024-03-04 08:41:17", 60, True, "2024-03-04 09:41:17"),
+        ("dave", "2024-07-04 07:41:17", 120, True, "2024-07-04 09:41:17"),
+    ]
+    assert "1 quarantined" in result.stdout
+    assert "Europe/Berlin" in result.stdout
+
+
+def test_new_import_info(tmp_path):
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED_OFFSETS, encoding="utf-8")
+    case = tmp_path / "c.vigil"
+
+    created = run_vigil("new", str(case), "--name", "Leaver")
+    imported = run_vigil("import", str(case), str(source))
+    again = run_vigil("import", str(case), str(source))
+    info = run_vigil("info", str(case))
+
+    assert created.returncode == 0, created.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert "4 events, 1 quarantined, 0 duplicates skipped" in imported.stdout
+    assert "0 events, 0 quarantined, 4 duplicates skipped" in again.stdout
+    assert info.returncode == 0, info.stderr
+    assert "Leaver" in info.stdout
+    assert "events    4" in info.stdout
+
+
+def test_import_unknown_binary_fails_cleanly(tmp_path):
+    junk = tmp_path / "junk.dat"
+    junk.write_bytes(bytes(range(256)) * 300)
+    case = tmp_path / "c.vigil"
+
+    result = run_vigil("import", str(case), str(junk))
+
+    assert result.returncode == 1
+    assert str(junk) in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_open_missing_case_message(tmp_path):
+    result = run_vigil("info", str(tmp_path / "none.vigil"))
+
+    assert result.returncode == 1
+    assert "no case found" in result.stderr
