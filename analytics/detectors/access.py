@@ -1,0 +1,184 @@
+"""Detectors on whose accounts, machines and resources an identity uses."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analytics.detectors.common import Context, findings_frame, sentence
+
+# A host has an owner when one identity has at least this many logon days
+# on it and at least this share of all its logon days before the day scored.
+OWNER_MIN_DAYS = 5
+OWNER_MIN_SHARE = 0.6
+SNOOP_WINDOW_DAYS = 14
+
+
+def host_owners(events: pl.DataFrame) -> pl.DataFrame:
+    """Return each host's owner as of the start of every day it saw logons.
+
+    The owner is the identity with the most logon days on the host before
+    that day. Columns: host, day, owner_iid, owner_days, host_days.
+    """
+    days = (
+        events.filter(pl.col("is_logon") & pl.col("host").is_not_null())
+        .select("host", "iid", "day")
+        .unique()
+        .sort("host", "day", "iid")
+    )
+    days = days.with_columns(
+        pl.int_range(1, pl.len() + 1).over("host", "iid").alias("count"),
+        pl.int_range(1, pl.len() + 1).over("host").alias("total"),
+    )
+    leader = pl.col("count") == pl.col("count").cum_max().over("host")
+    days = days.with_columns(
+        pl.when(leader).then(pl.col("iid")).alias("owner_iid"),
+        pl.when(leader).then(pl.col("count")).alias("owner_days"),
+    ).with_columns(
+        pl.col("owner_iid").forward_fill().over("host"),
+        pl.col("owner_days").forward_fill().over("host"),
+    )
+    end_of_day = (
+        days.group_by("host", "day")
+        .agg(
+            pl.col("owner_iid").last(),
+            pl.col("owner_days").last(),
+            pl.col("total").last().alias("host_days"),
+        )
+        .sort("host", "day")
+    )
+    shifted = [
+        pl.col(name).shift(1).over("host").alias(name)
+        for name in ("owner_iid", "owner_days", "host_days")
+    ]
+    return end_of_day.with_columns(shifted)
+
+
+def _foreign_host_logons(ctx: Context) -> pl.DataFrame:
+    owners = host_owners(ctx.events)
+    logons = ctx.events.filter(pl.col("is_logon") & pl.col("host").is_not_null())
+    logons = logons.select("event_id", "iid", "day", "host").join(
+        owners, on=["host", "day"], how="left"
+    )
+    owned = (pl.col("owner_days") >= OWNER_MIN_DAYS) & (
+        pl.col("owner_days") >= OWNER_MIN_SHARE * pl.col("host_days")
+    )
+    return logons.filter(owned & (pl.col("owner_iid") != pl.col("iid")))
+
+
+def logon_as_other(ctx: Context) -> pl.DataFrame:
+    """Report logons with another person's credentials (explicit credentials).
+
+    Explicit-credential events whose target account resolves to another
+    identity are reported for the identity that used them.
+    """
+    explicit = ctx.events.filter(
+        pl.col("is_explicit")
+        & pl.col("target_iid").is_not_null()
+        & (pl.col("target_iid") != pl.col("iid"))
+    )
+    names = ctx.people.select(
+        pl.col("iid").alias("target_iid"), pl.col("identity").alias("target")
+    )
+    per_day = (
+        explicit.join(names, on="target_iid", how="left")
+        .group_by("iid", "day")
+        .agg(
+            pl.len().alias("count"),
+            pl.col("target").unique().sort().alias("targets"),
+            pl.col("host").drop_nulls().first().alias("host"),
+            pl.col("event_id").head(ctx.config.evidence_cap).alias("event_ids"),
+        )
+    )
+    reason = sentence(
+        "used the credentials of {} {} time(s) from host {}",
+        pl.col("targets").list.join(", "),
+        pl.col("count"),
+        pl.col("host").fill_null("unknown"),
+    )
+    score = 60.0 + 10.0 * pl.col("targets").list.len().clip(upper_bound=4)
+    return findings_frame(
+        per_day, "logon_as_other", "logon_as_other", score, reason, None, ctx.config
+    ).with_columns(per_day["event_ids"])
+
+
+def snooping(ctx: Context) -> pl.DataFrame:
+    """Report logons onto machines that belong to other people.
+
+    A host belongs to someone when one identity has most of its logon
+    days (see OWNER_MIN_DAYS and OWNER_MIN_SHARE). Logons that an
+    explicit-credential event explains are left to logon_as_other. The score
+    grows with the number of other people's machines in the last 14 days.
+    """
+    foreign = _foreign_host_logons(ctx)
+    explained = (
+        ctx.events.filter(pl.col("is_explicit"))
+        .select(pl.col("target_iid").alias("iid"), "day", "host")
+        .unique()
+    )
+    foreign = foreign.join(explained, on=["iid", "day", "host"], how="anti")
+    per_day = (
+        foreign.group_by("iid", "day")
+        .agg(
+            pl.col("owner_iid").n_unique().alias("owners"),
+            pl.col("event_id").head(ctx.config.evidence_cap).alias("event_ids"),
+        )
+        .sort("iid", "day")
+    )
+    per_day = per_day.with_columns(
+        pl.col("owners")
+        .rolling_sum_by("day", window_size=f"{SNOOP_WINDOW_DAYS}d")
+        .over("iid")
+        .alias("recent")
+    )
+    mailbox = ctx.daily.filter(pl.col("mailbox_other") > 0).select(
+        "iid", "day", "mailbox_other"
+    )
+    per_day = per_day.join(mailbox, on=["iid", "day"], how="full", coalesce=True)
+    per_day = per_day.with_columns(
+        pl.col("owners").fill_null(0),
+        pl.col("recent").fill_null(0),
+        pl.col("mailbox_other").fill_null(0),
+    ).filter((pl.col("recent") >= 2) | (pl.col("mailbox_other") > 0))
+    reason = sentence(
+        "logged on to {} machine(s) of other people today and {} in the last "
+        "{} days; opened other people's mailboxes {} time(s)",
+        pl.col("owners"),
+        pl.col("recent"),
+        SNOOP_WINDOW_DAYS,
+        pl.col("mailbox_other"),
+    )
+    score = (
+        15.0
+        + 8.0 * pl.col("recent").clip(upper_bound=8)
+        + 10.0 * pl.col("mailbox_other").clip(upper_bound=4)
+    )
+    return findings_frame(
+        per_day, "snooping", "snooping_logons", score, reason, None, ctx.config
+    ).with_columns(per_day["event_ids"])
+
+
+def peer_rare(ctx: Context) -> pl.DataFrame:
+    """Report files that nobody in the identity's peer group had used before.
+
+    Quiet during the case's warm-up, when every file is new to everyone.
+    """
+    config = ctx.config
+    minimum = max(3, config.min_volume // 2)
+    rows = ctx.daily.filter(
+        (pl.col("peer_rare") >= minimum)
+        & (pl.col("peer_rare_adj").fill_null(0.0) >= config.z_threshold)
+        & (pl.col("peer_rare") >= config.max_multiple * pl.col("peer_rare_max"))
+        & (ctx.case_age >= 2 * config.warmup_days)
+        & (pl.col("active_index") >= config.warmup_days)
+    )
+    reason = sentence(
+        "opened {} files that nobody in {} had opened before ({} files new to "
+        "them in total)",
+        pl.col("peer_rare"),
+        pl.col("peer"),
+        pl.col("new_objects"),
+    )
+    score = 20.0 + 6.0 * pl.col("peer_rare").clip(upper_bound=10)
+    return findings_frame(
+        rows, "peer_rare", "peer_rare_resource", score, reason, "is_peer_rare", config
+    )

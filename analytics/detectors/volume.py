@@ -1,0 +1,268 @@
+"""Statistical detectors: volumes, hours, job search and low-and-slow rises."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analytics.detectors.common import (
+    Context,
+    findings_frame,
+    fmt_bytes,
+    fmt_num,
+    ratio_text,
+    sentence,
+    z_points,
+)
+
+# feature name, daily column, what the count is, evidence flag
+VOLUME_SPECS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("bulk_download", "downloads", "files downloaded or exported", "is_download"),
+    ("bulk_copy", "file_reads", "files read on file shares", "is_file_read"),
+    ("usb", "usb_copies", "files copied to removable drives", "is_usb_copy"),
+    (
+        "cloud_upload",
+        "uploads_ext",
+        "uploads to sites outside the organisation",
+        "is_upload_ext",
+    ),
+    ("external_mail", "mail_ext", "mails to outside addresses", "is_mail_ext"),
+    (
+        "personal_mail",
+        "mail_personal",
+        "mails to personal mail addresses",
+        "is_mail_personal",
+    ),
+    ("mass_mail", "mails", "mails sent", "is_mail"),
+    ("volume", "bytes_up", "bytes uploaded or copied out", "is_upload_ext"),
+)
+BYTES_MIN = 50_000_000
+
+
+def weekly(ctx: Context) -> pl.Expr:
+    """Return a filter that keeps one day in seven, counted from the case start."""
+    return ctx.case_age % 7 == 6
+
+
+def volume(ctx: Context) -> pl.DataFrame:
+    """Report counts far above the identity's usual, damped by the peer group."""
+    config = ctx.config
+    frames = []
+    for feature, column, noun, evidence in VOLUME_SPECS:
+        value = pl.col(column).cast(pl.Float64)
+        median = pl.col(f"{column}_med")
+        adjusted = pl.col(f"{column}_adj")
+        floor = BYTES_MIN if column.startswith("bytes") else config.min_volume
+        own = median.is_not_null() & (pl.col("active_index") >= config.warmup_days)
+        ratio_ok = value >= config.ratio_threshold * pl.max_horizontal(
+            median.fill_null(pl.col(f"{column}_peer_med")), pl.lit(1.0)
+        )
+        above_max = value >= config.max_multiple * pl.col(f"{column}_max").fill_null(0)
+        rows = ctx.daily.filter(
+            (adjusted >= config.z_threshold) & (value >= floor) & ratio_ok & above_max
+        )
+        shown = fmt_bytes(value) if column.startswith("bytes") else fmt_num(value)
+        usual = median.fill_null(0.0)
+        usual_text = fmt_bytes(usual) if column.startswith("bytes") else fmt_num(usual)
+        others = pl.max_horizontal(pl.col(f"{column}_peer_high") - 1, pl.lit(0)).cast(
+            pl.Int64
+        )
+        reason = (
+            pl.when(own)
+            .then(
+                sentence(
+                    "{} {}, {} the usual {} a day; {} of {} others in {} exceeded "
+                    "{}x their usual that day",
+                    shown,
+                    noun,
+                    ratio_text(value, usual),
+                    usual_text,
+                    others,
+                    pl.col("peer_size") - 1,
+                    pl.col("peer"),
+                    config.ratio_threshold,
+                )
+            )
+            .otherwise(
+                sentence(
+                    "{} {} in the first days of activity, {} the median of {} in {} "
+                    "that day",
+                    shown,
+                    noun,
+                    ratio_text(value, pl.col(f"{column}_peer_med")),
+                    fmt_num(pl.col(f"{column}_peer_med")),
+                    pl.col("peer"),
+                )
+            )
+        )
+        # Small absolute counts score less: full points from 50 items on.
+        size = (
+            pl.lit(1.0)
+            if column.startswith("bytes")
+            else (value.clip(lower_bound=1).log10() / 1.7).clip(0.3, 1.0)
+        )
+        frames.append(
+            findings_frame(
+                rows,
+                "volume",
+                feature,
+                z_points(adjusted, config) * size,
+                reason,
+                evidence,
+                config,
+            )
+        )
+    return pl.concat(frames)
+
+
+def leak_upload(ctx: Context) -> pl.DataFrame:
+    """Report uploads to paste and leak sites, which are never routine."""
+    rows = ctx.daily.filter(pl.col("leak_uploads") > 0)
+    reason = sentence(
+        "uploaded to a paste or leak site {} time(s)", pl.col("leak_uploads")
+    )
+    score = 60.0 + 5.0 * pl.col("leak_uploads").clip(upper_bound=6)
+    return findings_frame(
+        rows, "volume", "leak_upload", score, reason, "is_leak_upload", ctx.config
+    )
+
+
+def after_hours(ctx: Context) -> pl.DataFrame:
+    """Report activity well outside the identity's own working hours.
+
+    Needs at least `off_hours_min_events` events outside the fixed window
+    and a last (or first) hour at least three robust deviations from the
+    identity's usual, or off-hours volume far above it.
+    """
+    config = ctx.config
+    late = pl.col("last_hour_z").fill_null(0.0)
+    early = -pl.col("first_hour_z").fill_null(0.0)
+    shift = pl.max_horizontal(late, early)
+    off = pl.col("off_hours_adj").fill_null(0.0)
+    warm = pl.col("active_index") >= config.warmup_days
+    rows = ctx.daily.filter(
+        warm
+        & (pl.col("off_hours") >= config.off_hours_min_events)
+        & (shift >= 3.0)
+        & (off >= config.z_threshold / 2)
+    )
+    reason = sentence(
+        "{} events outside {}:00-{}:00 on weekdays, active {}:00-{}:00; "
+        "usually {}:00-{}:00",
+        pl.col("off_hours"),
+        config.work_start_hour,
+        config.work_end_hour,
+        pl.col("first_hour"),
+        pl.col("last_hour"),
+        fmt_num(pl.col("first_hour_med")),
+        fmt_num(pl.col("last_hour_med")),
+    )
+    score = (20.0 + 5.0 * shift + 2.0 * off).clip(upper_bound=80.0)
+    return findings_frame(
+        rows, "after_hours", "after_hours", score, reason, "is_off_hours", config
+    )
+
+
+def job_search(ctx: Context) -> pl.DataFrame:
+    """Report sustained job-board browsing, stronger when volumes then rise.
+
+    Browsing alone is reported once a week; browsing followed by a rise of
+    file volumes is reported on every day of the rise.
+    """
+    config = ctx.config
+    window = f"{config.job_window_days}d"
+    daily = ctx.daily.with_columns(
+        (pl.col("job_visits") > 0)
+        .cast(pl.Int32)
+        .rolling_sum_by("day", window_size=window)
+        .over("iid")
+        .alias("_job_days")
+    )
+    rise_columns = ("downloads", "file_reads", "usb_copies", "uploads_ext")
+    rise = pl.max_horizontal([pl.col(f"{c}_adj").fill_null(0.0) for c in rise_columns])
+    daily = daily.with_columns(rise.alias("_rise"))
+    searching = pl.col("_job_days") >= 5
+    rising = (pl.col("_job_days") >= 3) & (pl.col("_rise") >= config.z_threshold)
+    rows = daily.filter((searching & weekly(ctx)) | rising)
+    reason = (
+        pl.when(pl.col("_rise") >= config.z_threshold)
+        .then(
+            sentence(
+                "visited job sites on {} of the last {} days, and file volumes rose "
+                "to {} robust deviations above the usual",
+                pl.col("_job_days"),
+                config.job_window_days,
+                fmt_num(pl.col("_rise"), 1),
+            )
+        )
+        .otherwise(
+            sentence(
+                "visited job sites on {} of the last {} days ({} visits today)",
+                pl.col("_job_days"),
+                config.job_window_days,
+                pl.col("job_visits"),
+            )
+        )
+    )
+    score = 2.0 * pl.col("_job_days").clip(upper_bound=10) + pl.when(
+        pl.col("_rise") >= config.z_threshold
+    ).then(20.0 + 4.0 * pl.col("_rise").clip(upper_bound=10)).otherwise(0.0)
+    return findings_frame(
+        rows, "job_search", "job_search", score, reason, "is_job", config
+    )
+
+
+def low_and_slow(ctx: Context) -> pl.DataFrame:
+    """Report a sustained rise of downloads and outside uploads over weeks.
+
+    The last `low_slow_window_days` days' count R is compared with the count
+    E expected from the `low_slow_history_days` before them, times the peer
+    group's median ratio that day (so a team that grows busier together
+    stays quiet). A finding needs R / E >= `low_slow_ratio` and a Poisson
+    z-score (R - E) / sqrt(E + 1) of at least 4. A rise that lasts is
+    reported once a week, not every day, so it does not outweigh one-day
+    findings in the decayed risk sum.
+    """
+    config = ctx.config
+    recent_days = config.low_slow_window_days
+    total = recent_days + config.low_slow_history_days
+    value = pl.col("downloads") + pl.col("uploads_ext")
+    daily = ctx.daily.with_columns(value.alias("_v")).with_columns(
+        pl.col("_v").rolling_sum_by("day", f"{recent_days}d").over("iid").alias("_r"),
+        pl.col("_v").rolling_sum_by("day", f"{total}d").over("iid").alias("_t"),
+    )
+    before_days = (pl.col("age_days") - recent_days + 1).clip(1, total - recent_days)
+    before_mean = (pl.col("_t") - pl.col("_r")) / before_days
+    ratio = (pl.col("_r") / recent_days) / pl.max_horizontal(before_mean, pl.lit(0.1))
+    daily = daily.with_columns(ratio.alias("_ratio"), before_mean.alias("_before"))
+    daily = daily.with_columns(
+        pl.col("_ratio")
+        .median()
+        .over("peer", "day")
+        .clip(lower_bound=1.0)
+        .alias("_peer_ratio")
+    )
+    expected = pl.col("_before") * recent_days * pl.col("_peer_ratio")
+    daily = daily.with_columns(
+        ((pl.col("_r") - expected) / (expected + 1).sqrt()).alias("_poisson_z"),
+        (pl.col("_r") / pl.max_horizontal(expected, pl.lit(1.0))).alias("_adj_ratio"),
+    )
+    rows = daily.filter(
+        (pl.col("age_days") >= 2 * recent_days)
+        & (pl.col("_adj_ratio") >= config.low_slow_ratio)
+        & (pl.col("_poisson_z") >= 4.0)
+        & (pl.col("_r") >= 2 * config.min_volume)
+        & weekly(ctx)
+    )
+    reason = sentence(
+        "downloads and outside uploads over the last {} days average {} a day, "
+        "{}x the {} a day before; the peer group's median ratio is {}",
+        recent_days,
+        fmt_num(pl.col("_r") / recent_days, 1),
+        fmt_num(pl.col("_ratio"), 1),
+        fmt_num(pl.col("_before"), 1),
+        fmt_num(pl.col("_peer_ratio"), 2),
+    )
+    score = (10.0 + 4.0 * (pl.col("_poisson_z") - 4.0)).clip(upper_bound=30.0)
+    return findings_frame(
+        rows, "low_and_slow", "volume", score, reason, "is_download", config
+    )
