@@ -18,16 +18,13 @@ full ARN stays in the original record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import polars as pl
 
 from importers.base import (
     ImportBatch,
-    Importer,
     ImportOptions,
     ImportReport,
-    SourceFile,
 )
 from importers.cloudfields import (
     account,
@@ -39,7 +36,8 @@ from importers.cloudfields import (
     message,
     outcome_from,
 )
-from importers.jsondoc import one_line, read_json_records
+from importers.json_importer import JsonDocumentImporter
+from importers.jsondoc import one_line
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -183,9 +181,10 @@ _RECORDS_START = re.compile(r'^\{\s*"Records"\s*:\s*\[')
 
 
 @register
-class CloudTrailImporter(Importer):
+class CloudTrailImporter(JsonDocumentImporter):
     """AWS CloudTrail records in any of the layouts AWS and its tools write."""
 
+    mapping = MAPPING
     name = "cloudtrail"
     description = "AWS CloudTrail (S3 delivery JSON, JSON Lines, lookup-events)"
 
@@ -203,17 +202,7 @@ class CloudTrailImporter(Importer):
             return 0.6  # an S3 delivery file, perhaps with no records
         return 0.0
 
-    def parse(
-        self, source: SourceFile, options: ImportOptions, report: ImportReport
-    ) -> Iterator[ImportBatch]:
-        report.mapping.update(MAPPING)
-        for batch in read_json_records(source, options.batch_rows, report):
-            if batch.quarantine is not None:
-                yield ImportBatch(quarantine=batch.quarantine)
-            if batch.records.height:
-                yield self._events(batch.records, options, report)
-
-    def _events(
+    def events(
         self, records: pl.DataFrame, options: ImportOptions, report: ImportReport
     ) -> ImportBatch:
         outer, errors = OUTER.decode(records.get_column("json"))

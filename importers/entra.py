@@ -19,16 +19,13 @@ other than 0); audit records become iam events named by their activity.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import polars as pl
 
 from importers.base import (
     ImportBatch,
-    Importer,
     ImportOptions,
     ImportReport,
-    SourceFile,
 )
 from importers.cloudfields import (
     account,
@@ -40,7 +37,7 @@ from importers.cloudfields import (
     outcome_from,
 )
 from importers.entra_audit import AUDIT_PATHS, audit_columns, with_audit_details
-from importers.jsondoc import read_json_records
+from importers.json_importer import JsonDocumentImporter, starts_like_json
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -120,14 +117,15 @@ _AUDIT = re.compile(
 
 
 @register
-class EntraImporter(Importer):
+class EntraImporter(JsonDocumentImporter):
     """Entra ID sign-in and audit records from Azure Monitor, Log Analytics, Graph."""
 
+    mapping = MAPPING
     name = "entra"
     description = "Microsoft Entra ID (Azure AD) sign-in and audit logs (JSON)"
 
     def sniff(self, head: bytes, text: str | None) -> float:
-        if text is None or not text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        if not starts_like_json(text):
             return 0.0
         if _SIGN_IN.search(text) or _AUDIT.search(text):
             return 0.9
@@ -137,15 +135,10 @@ class EntraImporter(Importer):
             return 0.85
         return 0.0
 
-    def parse(
-        self, source: SourceFile, options: ImportOptions, report: ImportReport
-    ) -> Iterator[ImportBatch]:
-        report.mapping.update(MAPPING)
-        for batch in read_json_records(source, options.batch_rows, report):
-            if batch.quarantine is not None:
-                yield ImportBatch(quarantine=batch.quarantine)
-            if batch.records.height:
-                yield _events(batch.records, options, report)
+    def events(
+        self, records: pl.DataFrame, options: ImportOptions, report: ImportReport
+    ) -> ImportBatch:
+        return _events(records, options, report)
 
 
 def _events(

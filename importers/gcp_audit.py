@@ -11,16 +11,13 @@ name is the event code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import polars as pl
 
 from importers.base import (
     ImportBatch,
-    Importer,
     ImportOptions,
     ImportReport,
-    SourceFile,
 )
 from importers.cloudfields import (
     account,
@@ -32,7 +29,7 @@ from importers.cloudfields import (
     message,
     outcome_from,
 )
-from importers.jsondoc import read_json_records
+from importers.json_importer import JsonDocumentImporter, starts_like_json
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -117,14 +114,15 @@ _AUDIT_LOG = re.compile(r"type\.googleapis\.com/google\.cloud\.audit\.AuditLog")
 
 
 @register
-class GcpAuditImporter(Importer):
+class GcpAuditImporter(JsonDocumentImporter):
     """Google Cloud audit log entries (Admin Activity, Data Access, System)."""
 
+    mapping = MAPPING
     name = "gcp-audit"
     description = "Google Cloud audit logs (LogEntry JSON)"
 
     def sniff(self, head: bytes, text: str | None) -> float:
-        if text is None or not text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        if not starts_like_json(text):
             return 0.0
         if '"protoPayload"' in text and (
             _AUDIT_LOG.search(text) or "cloudaudit.googleapis.com" in text
@@ -132,15 +130,10 @@ class GcpAuditImporter(Importer):
             return 0.9
         return 0.0
 
-    def parse(
-        self, source: SourceFile, options: ImportOptions, report: ImportReport
-    ) -> Iterator[ImportBatch]:
-        report.mapping.update(MAPPING)
-        for batch in read_json_records(source, options.batch_rows, report):
-            if batch.quarantine is not None:
-                yield ImportBatch(quarantine=batch.quarantine)
-            if batch.records.height:
-                yield _events(batch.records, options, report)
+    def events(
+        self, records: pl.DataFrame, options: ImportOptions, report: ImportReport
+    ) -> ImportBatch:
+        return _events(records, options, report)
 
 
 def _events(

@@ -10,16 +10,13 @@ target_user and the first other target (application, group) the object.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import polars as pl
 
 from importers.base import (
     ImportBatch,
-    Importer,
     ImportOptions,
     ImportReport,
-    SourceFile,
 )
 from importers.cloudfields import (
     account,
@@ -31,7 +28,7 @@ from importers.cloudfields import (
     message,
     outcome_from,
 )
-from importers.jsondoc import read_json_records
+from importers.json_importer import JsonDocumentImporter, starts_like_json
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -127,28 +124,24 @@ _EVENT_TYPE = re.compile(r'"eventType"\s*:\s*"[a-z_]+(?:\.[A-Za-z_]+)+"')
 
 
 @register
-class OktaImporter(Importer):
+class OktaImporter(JsonDocumentImporter):
     """Okta System Log events (API arrays, JSON Lines, single events)."""
 
+    mapping = MAPPING
     name = "okta"
     description = "Okta System Log (JSON)"
 
     def sniff(self, head: bytes, text: str | None) -> float:
-        if text is None or not text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+        if not starts_like_json(text):
             return 0.0
         if _EVENT_TYPE.search(text) and '"published"' in text and '"actor"' in text:
             return 0.9
         return 0.0
 
-    def parse(
-        self, source: SourceFile, options: ImportOptions, report: ImportReport
-    ) -> Iterator[ImportBatch]:
-        report.mapping.update(MAPPING)
-        for batch in read_json_records(source, options.batch_rows, report):
-            if batch.quarantine is not None:
-                yield ImportBatch(quarantine=batch.quarantine)
-            if batch.records.height:
-                yield _events(batch.records, options, report)
+    def events(
+        self, records: pl.DataFrame, options: ImportOptions, report: ImportReport
+    ) -> ImportBatch:
+        return _events(records, options, report)
 
 
 def _events(
