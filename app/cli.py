@@ -203,6 +203,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from app.cli_analytics import print_top_risk
     from app.demo import build_demo_case
 
     case_dir = build_demo_case(args.case)
@@ -211,6 +212,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print("no display found: printing the case summary instead of a window")
         with Workspace.open(case_dir, read_only=True) as workspace:
             print_summary(workspace)
+            print()
+            print_top_risk(workspace, None, 5)
         return 0
     from app.gui.main import run_gui
 

@@ -169,7 +169,7 @@ def cmd_directory(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from workspace import Workspace
-    from workspace.analysis import findings_of, run_analysis, top_risk
+    from workspace.analysis import run_analysis
 
     with Workspace.open(args.case) as workspace:
         result = run_analysis(workspace)
@@ -177,23 +177,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             f"{result.identities['identity'].n_unique()} identities, "
             f"{result.findings.height} findings, {result.risk.height} risk rows"
         )
-        day, top = top_risk(workspace, args.as_of, args.top)
-        if top.height == 0:
-            print(f"no identity has a risk score on {day}")
-            return 0
-        print(f"riskiest identities on {day}:")
-        for row in top.iter_rows(named=True):
-            print(f"{row['score']:7.1f}  {row['identity']}")
-            findings = findings_of(workspace, row["identity"], day)
-            shown = findings.filter(
-                findings["feature"].is_in(row["top_features"])
-            ).unique("feature", keep="first", maintain_order=True)
-            for finding in shown.iter_rows(named=True):
-                print(
-                    f"         {finding['finding_id']} {finding['day']} "
-                    f"{finding['feature']}: {finding['reason']}"
-                )
+        print_top_risk(workspace, args.as_of, args.top)
     return 0
+
+
+def print_top_risk(workspace, day: date | None, limit: int) -> None:
+    """Print the riskiest identities on `day` with the findings behind them."""
+    from workspace.analysis import findings_of, top_risk
+
+    day, top = top_risk(workspace, day, limit)
+    if top.height == 0:
+        print(f"no identity has a risk score on {day}")
+        return
+    print(f"riskiest identities on {day}:")
+    for row in top.iter_rows(named=True):
+        print(f"{row['score']:7.1f}  {row['identity']}")
+        findings = findings_of(workspace, row["identity"], day)
+        shown = findings.filter(findings["feature"].is_in(row["top_features"])).unique(
+            "feature", keep="first", maintain_order=True
+        )
+        for finding in shown.iter_rows(named=True):
+            print(
+                f"         {finding['finding_id']} {finding['day']} "
+                f"{finding['feature']}: {finding['reason']}"
+            )
 
 
 def cmd_triage(args: argparse.Namespace) -> int:

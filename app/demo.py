@@ -32,11 +32,18 @@ def default_demo_dir() -> Path:
     return base / "vigil" / "demo.vigil"
 
 
-def build_demo_case(case_dir: Path | None = None) -> Path:
-    """Create the demo case anew and import every bundled sample into it.
+# A small synthetic organisation with insider scenarios, generated into the
+# demo case so that the risk view has people to rank.
+DEMO_ORG = {"users": 80, "days": 60, "seed": 7, "insider_rate": 0.05}
 
-    An existing demo case at the same place is replaced; a folder that is
-    not a case is never deleted.
+
+def build_demo_case(case_dir: Path | None = None, analyse: bool = True) -> Path:
+    """Create the demo case anew from the bundled samples and a synthetic org.
+
+    The bundled public samples are imported first. Then a seeded synthetic
+    organisation is written under the case's ``synthetic`` folder, its logs
+    and directory imported, and the case analysed. An existing demo case at
+    the same place is replaced; a folder that is not a case is never deleted.
     """
     case_dir = Path(case_dir) if case_dir else default_demo_dir()
     if case_dir.exists():
@@ -50,7 +57,29 @@ def build_demo_case(case_dir: Path | None = None) -> Path:
     )
     with Workspace.create(case_dir, name="Vigil demo") as workspace:
         results = import_paths(workspace, files, ImportOptions(year=2024))
+        if analyse:
+            results += add_synthetic_org(workspace, case_dir / "synthetic")
     for result in results:
         if result.error:
             logger.warning("demo sample %s failed: %s", result.path, result.error)
     return case_dir
+
+
+def add_synthetic_org(workspace: Workspace, folder: Path) -> list:
+    """Generate the demo organisation, import it with its directory, analyse."""
+    from analytics.synthetic import generate
+    from app.evaluation_run import import_logs
+    from workspace.analysis import run_analysis
+    from workspace.directory import import_directory
+
+    generate(
+        folder,
+        DEMO_ORG["users"],
+        DEMO_ORG["days"],
+        DEMO_ORG["seed"],
+        DEMO_ORG["insider_rate"],
+    )
+    results = import_logs(workspace, folder / "logs")
+    import_directory(workspace, folder / "directory.csv")
+    run_analysis(workspace)
+    return results

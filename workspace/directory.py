@@ -28,7 +28,15 @@ DIRECTORY_COLUMNS = (
 
 
 def ensure_analytics_tables(workspace: Workspace) -> None:
-    """Create the directory, identity, findings, risk and triage tables if missing."""
+    """Create the directory, identity, findings, risk and triage tables if missing.
+
+    A case opened read-only that already has the tables is left untouched.
+    """
+    present = workspace.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'triage'"
+    ).fetchone()[0]
+    if present:
+        return
     for statement in ANALYTICS_DDL:
         workspace.con.execute(statement)
 
