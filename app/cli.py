@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from app import cli_analytics
+from importers import registry
 from importers.base import ImportOptions, SourceError
 from workspace import CaseError, Workspace
 from workspace.importing import FileResult, import_paths
@@ -31,6 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     except (CaseError, SourceError) as exc:
         print(f"vigil: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "vigil: interrupted; the file being imported, if any, was rolled back",
+            file=sys.stderr,
+        )
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); nothing to report.
+        sys.stderr.close()
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,14 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--name", help="case name shown in reports (default: folder)")
     new.set_defaults(handler=cmd_new)
 
-    imp = commands.add_parser("import", help="import log files or folders into a case")
-    imp.add_argument("case", type=Path, help="case folder (created if missing)")
+    imp = commands.add_parser(
+        "import",
+        help="import log files or folders into a case",
+        description="Import log files (plain or gzip) into an existing case. The "
+        "format is detected from the content. Inside folders, hidden files and "
+        "case folders are skipped and listed.",
+    )
+    imp.add_argument("case", type=Path, help="case folder made with 'vigil new'")
     imp.add_argument("paths", type=Path, nargs="+", help="files or folders to import")
     add_import_options(imp)
     imp.set_defaults(handler=cmd_import)
 
     info = commands.add_parser("info", help="print a case summary and its sources")
-    info.add_argument("case", type=Path)
+    info.add_argument("case", type=Path, help="case folder")
     info.set_defaults(handler=cmd_info)
 
     gui = commands.add_parser("gui", help="open the desktop window")
@@ -78,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_import_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--year", type=int, help="year for logs whose lines carry none (syslog)"
+        "--year",
+        type=four_digit_year,
+        help="four-digit year of the first line of logs whose lines carry none "
+        "(RFC 3164 syslog, auth.log, Proxifier); later lines roll over at Dec-Jan",
     )
     parser.add_argument(
         "--tz",
@@ -86,9 +106,23 @@ def add_import_options(parser: argparse.ArgumentParser) -> None:
         "(default: UTC, reported as an assumption)",
     )
     parser.add_argument(
-        "--mapping", type=Path, help="JSON file mapping CSV/JSON fields to columns"
+        "--mapping",
+        type=Path,
+        help='JSON file mapping CSV/JSON fields to columns, e.g. {"columns": '
+        '{"timestamp": "When", "user_name": "Who"}}; see the README',
     )
-    parser.add_argument("--format", help="importer name; skips content detection")
+    parser.add_argument(
+        "--format",
+        choices=sorted(registry.importers()),
+        help="importer to use instead of content detection",
+    )
+
+
+def four_digit_year(text: str) -> int:
+    year = int(text)
+    if not 1970 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"{text} is not a four-digit year (1970-2100)")
+    return year
 
 
 def import_options(args: argparse.Namespace) -> ImportOptions:
@@ -105,9 +139,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    with Workspace.open_or_create(args.case) as workspace:
+    with Workspace.open(args.case) as workspace:
         results = run_import(workspace, args.paths, import_options(args))
-    return 0 if all(r.error is None for r in results) else 1
+    failed = [r for r in results if r.error and not r.skipped]
+    empty = [r for r in results if r.report is not None and r.report.status == "empty"]
+    return 0 if not failed and not empty else 1
 
 
 def run_import(
@@ -119,10 +155,14 @@ def run_import(
     bar.finish()
     for result in results:
         print(format_result(result))
+        if result.report is not None and result.report.quarantined:
+            print(format_quarantine(workspace, result.report.source_id))
     return results
 
 
 def format_result(result: FileResult) -> str:
+    if result.skipped:
+        return f"SKIPPED {result.path} ({result.error})"
     if result.report is None:
         return f"FAILED  {result.path}\n        {result.error}"
     r = result.report
@@ -136,11 +176,26 @@ def format_result(result: FileResult) -> str:
     if r.partial_at:
         lines.append(f"        partial: {r.partial_at}")
     lines += [f"        assumed: {text}" for text in r.assumptions]
-    lines += [f"        note: {text}" for text in r.notes]
+    lines += [f"        note: {text}" for text in r.notes if text != r.partial_at]
+    if r.status == "empty":
+        lines.append(
+            "        no events read: every record was quarantined; "
+            "check the format (--format) and the options"
+        )
     if r.mapping:
         mapped = ", ".join(f"{k}<-{v}" for k, v in r.mapping.items())
         lines.append(f"        mapping: {mapped}")
-    lines += [f"        quarantine reason: {text}" for text in r.errors[:5]]
+    return "\n".join(lines)
+
+
+def format_quarantine(workspace: Workspace, source_id: int | None, limit: int = 5):
+    """List the first quarantined records of a source with their reference."""
+    rows = workspace.con.execute(
+        "SELECT record_ref, error FROM quarantine WHERE source_id = ? "
+        "ORDER BY try_cast(record_ref AS BIGINT) NULLS LAST, record_ref LIMIT ?",
+        [source_id, limit],
+    ).fetchall()
+    lines = [f"        quarantined {ref}: {error}" for ref, error in rows]
     return "\n".join(lines)
 
 

@@ -1,17 +1,19 @@
 """Log importers, one module per format, registered by name on import."""
 
-from importers import registry  # noqa: F401
-from importers import web_access  # noqa: F401
-from importers import syslog  # noqa: F401
-from importers import iis  # noqa: F401
-from importers import proxifier  # noqa: F401
-from importers import apache_error  # noqa: F401
-from importers import cloudtrail  # noqa: F401
-from importers import csv_generic  # noqa: F401
-from importers import json_generic  # noqa: F401
-from importers import evtx  # noqa: F401
-from importers import m365  # noqa: F401
-from importers import entra  # noqa: F401
-from importers import okta  # noqa: F401
-from importers import gcp_audit  # noqa: F401
-from importers import auditd  # noqa: F401
+from importers import (
+    apache_error,  # noqa: F401
+    auditd,  # noqa: F401
+    cloudtrail,  # noqa: F401
+    csv_generic,  # noqa: F401
+    entra,  # noqa: F401
+    evtx,  # noqa: F401
+    gcp_audit,  # noqa: F401
+    iis,  # noqa: F401
+    json_generic,  # noqa: F401
+    m365,  # noqa: F401
+    okta,  # noqa: F401
+    proxifier,  # noqa: F401
+    registry,  # noqa: F401
+    syslog,  # noqa: F401
+    web_access,  # noqa: F401
+)

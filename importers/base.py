@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class ImportReport:
     assumptions: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     partial_at: str | None = None
+    source_id: int | None = None  # set by the workspace when the import commits
     errors: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -144,16 +146,34 @@ class SourceFile:
         self.path = Path(path)
         self.size = self.path.stat().st_size
         self._raw: BinaryIO | None = None
+        self._gzip: _TolerantGzip | None = None
         with self.path.open("rb") as handle:
             self.compressed = handle.read(2) == GZIP_MAGIC
 
-    def open(self) -> BinaryIO:
-        """Open the file for reading from its start, gunzipping if needed."""
+    def open(self, whole_lines: bool = False, seekable: bool = False) -> BinaryIO:
+        """Open the file for reading from its start, gunzipping if needed.
+
+        A gzip stream that is cut short or corrupt ends the content at the
+        point of damage instead of raising, and `truncation` then describes
+        it. Line formats pass `whole_lines` so that the partial line before
+        the damage is dropped and no record is read with its end missing.
+        Binary formats that seek pass `seekable` and get a plain GzipFile,
+        which raises at the damage; they check their own structure.
+        """
         self.close()
+        self._gzip = None
         self._raw = self.path.open("rb")
-        if self.compressed:
+        if not self.compressed:
+            return self._raw
+        if seekable:
             return gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[return-value]
-        return self._raw
+        self._gzip = _TolerantGzip(self._raw, whole_lines)
+        return io.BufferedReader(self._gzip, buffer_size=1 << 20)  # type: ignore[return-value]
+
+    @property
+    def truncation(self) -> str | None:
+        """Where and why the last read of a damaged gzip stream stopped, if it did."""
+        return self._gzip.damage if self._gzip is not None else None
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
         """Return the first `size` bytes of the decompressed content.
@@ -182,6 +202,57 @@ class SourceFile:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+class _TolerantGzip(io.RawIOBase):
+    """A gzip reader that ends the content where the compressed data is damaged."""
+
+    def __init__(self, raw: BinaryIO, whole_lines: bool) -> None:
+        self._raw = raw
+        self._stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._whole_lines = whole_lines
+        self._held = b""  # bytes after the last newline, released on the next read
+        self._ready = b""  # bytes read but not yet returned
+        self._ended = False
+        self.damage: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._ready and not self._ended:
+            self._ready = self._read_more(len(buffer))
+        if not self._ready and self._held and self.damage is None:
+            self._ready, self._held = self._held, b""
+        data, self._ready = self._ready[: len(buffer)], self._ready[len(buffer) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _read_more(self, size: int) -> bytes:
+        try:
+            chunk = self._stream.read1(size)
+        except (EOFError, OSError, zlib.error) as exc:
+            position = self._raw.tell()
+            self.damage = (
+                f"the gzip stream is damaged or cut short near compressed byte "
+                f"{position}: {exc}"
+            )
+            if self._held:
+                self.damage += (
+                    f"; a partial last line of {len(self._held)} bytes was not read"
+                )
+                self._held = b""
+            self._ended = True
+            return b""
+        if not chunk:
+            self._ended = True
+            return b""
+        if not self._whole_lines:
+            return chunk
+        data = self._held + chunk
+        cut = data.rfind(b"\n") + 1
+        self._held = data[cut:]
+        return data[:cut]
 
 
 def decode_head(head: bytes) -> str | None:
@@ -228,7 +299,10 @@ def text_lines(source: SourceFile, encoding: str) -> Iterator[str]:
     be quarantined with its number instead of stopping the import.
     """
     stream = io.TextIOWrapper(
-        source.open(), encoding=encoding, errors="replace", newline=""
+        source.open(whole_lines=True),
+        encoding=encoding,
+        errors="replace",
+        newline="",
     )
     try:
         for line in stream:

@@ -355,7 +355,7 @@ class EvtxImporter(Importer):
     def parse(
         self, source: SourceFile, options: ImportOptions, report: ImportReport
     ) -> Iterator[ImportBatch]:
-        stream = source.open()
+        stream = source.open(seekable=True)
         try:
             layout = read_layout(stream, str(source.path))
             report.mapping.update(FIELD_MAPPING)

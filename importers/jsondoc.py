@@ -185,9 +185,17 @@ class _StopAtCut(io.RawIOBase):
     before the cut and then the end of the file, and `error` stores the reason.
     """
 
-    def __init__(self, raw: io.BufferedIOBase) -> None:
+    def __init__(self, raw: io.BufferedIOBase, source: SourceFile) -> None:
         self.raw = raw
-        self.error: BaseException | None = None
+        self.source = source
+        self._error: BaseException | None = None
+
+    @property
+    def error(self) -> BaseException | None:
+        """The read error, or the damage SourceFile found in a gzip stream."""
+        if self._error is None and self.source.truncation:
+            return EOFError(self.source.truncation)
+        return self._error
 
     def readable(self) -> bool:
         return True
@@ -198,7 +206,7 @@ class _StopAtCut(io.RawIOBase):
         try:
             data = self.raw.read1(min(len(buffer), _READ_CHARS))
         except (EOFError, OSError) as exc:
-            self.error = exc
+            self._error = exc
             return 0
         buffer[: len(data)] = data
         return len(data)
@@ -207,7 +215,7 @@ class _StopAtCut(io.RawIOBase):
 def _text_stream(
     source: SourceFile, encoding: str
 ) -> tuple[io.TextIOWrapper, _StopAtCut]:
-    raw = _StopAtCut(source.open())
+    raw = _StopAtCut(source.open(), source)
     stream = io.TextIOWrapper(
         io.BufferedReader(raw), encoding=encoding, errors="replace", newline=""
     )

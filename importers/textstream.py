@@ -57,7 +57,7 @@ def utf8_blocks(
     parser to replace. Other encodings are transcoded, and bytes they cannot
     decode become U+FFFD.
     """
-    stream = source.open()
+    stream = source.open(whole_lines=True)
     try:
         if encoding in ("utf-8", "utf-8-sig"):
             first = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -47,8 +48,11 @@ def test_import_ignores_machine_zone(tmp_path, machine_tz):
     source = tmp_path / "mixed.csv"
     source.write_text(MIXED_OFFSETS, encoding="utf-8")
     case = tmp_path / "c.vigil"
+    run_vigil("new", str(case))
 
-    result = run_vigil("import", str(case), str(source), "--tz", "Europe/Berlin", tz=machine_tz)
+    result = run_vigil(
+        "import", str(case), str(source), "--tz", "Europe/Berlin", tz=machine_tz
+    )
 
     assert result.returncode == 0, result.stderr
     assert event_rows(case) == [
@@ -84,6 +88,7 @@ def test_import_unknown_binary_fails_cleanly(tmp_path):
     junk = tmp_path / "junk.dat"
     junk.write_bytes(bytes(range(256)) * 300)
     case = tmp_path / "c.vigil"
+    run_vigil("new", str(case))
 
     result = run_vigil("import", str(case), str(junk))
 
@@ -97,3 +102,83 @@ def test_open_missing_case_message(tmp_path):
 
     assert result.returncode == 1
     assert "no case found" in result.stderr
+
+
+def test_import_needs_existing_case(tmp_path):
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED_OFFSETS, encoding="utf-8")
+
+    result = run_vigil("import", str(tmp_path / "typo.vigil"), str(source))
+
+    assert result.returncode == 1
+    assert "vigil new" in result.stderr
+    assert not (tmp_path / "typo.vigil").exists()
+
+
+def test_new_rejects_evidence_folder(tmp_path):
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "auth.log").write_text("x\n")
+
+    result = run_vigil("new", str(tmp_path / "logs"))
+
+    assert result.returncode == 1
+    assert "not empty" in result.stderr
+    assert not (tmp_path / "logs" / "case.duckdb").exists()
+
+
+def test_folder_import_lists_skipped(tmp_path):
+    folder = tmp_path / "in"
+    (folder / ".git").mkdir(parents=True)
+    (folder / "a.csv").write_text(MIXED_OFFSETS, encoding="utf-8")
+    (folder / ".hidden.csv").write_text(MIXED_OFFSETS, encoding="utf-8")
+    (folder / ".git" / "config").write_text("[core]\n")
+    case = folder / "c.vigil"
+    run_vigil("new", str(case))
+
+    result = run_vigil("import", str(case), str(folder))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SKIPPED " + str(folder / ".hidden.csv") + " (hidden file)" in result.stdout
+    assert "(part of a case)" in result.stdout
+    assert event_rows(case)[0][0] == "alice"
+    assert len(event_rows(case)) == 4
+
+
+def test_year_must_have_four_digits(tmp_path):
+    result = run_vigil("import", str(tmp_path / "c.vigil"), "x.log", "--year", "24")
+
+    assert result.returncode == 2
+    assert "four-digit year" in result.stderr
+
+
+def test_truncated_gzip_is_partial(tmp_path):
+    rows = "".join(
+        f"2024-03-04T10:00:{i % 60:02d}Z,user{i},login\n" for i in range(5000)
+    )
+    whole = gzip.compress(("time,user,action\n" + rows).encode())
+    source = tmp_path / "cut.csv.gz"
+    source.write_bytes(whole[: len(whole) // 2])
+    case = tmp_path / "c.vigil"
+    run_vigil("new", str(case))
+
+    result = run_vigil("import", str(case), str(source))
+
+    assert result.returncode == 0, result.stderr
+    assert "PARTIAL" in result.stdout
+    assert "gzip stream is damaged or cut short" in result.stdout
+    count = len(event_rows(case))
+    assert 0 < count < 5000
+    assert all(row[0].startswith("user") for row in event_rows(case))
+
+
+def test_wrong_format_exits_nonzero(tmp_path):
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED_OFFSETS, encoding="utf-8")
+    case = tmp_path / "c.vigil"
+    run_vigil("new", str(case))
+
+    result = run_vigil("import", str(case), str(source), "--format", "syslog")
+
+    assert result.returncode == 1
+    assert "no events read" in result.stdout
+    assert "quarantined 1:" in result.stdout

@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from analytics.config import AnalyticsConfig
-from analytics.events import EVENT_COLUMNS
+from analytics.events import EVENT_COLUMNS, MESSAGE_PREFIX_CHARS, compact_events
 from analytics.pipeline import AnalysisResult, analyze
 from analytics.risk import TRIAGE_STATES
 from workspace.case import Workspace, utc_now
@@ -23,20 +23,38 @@ from workspace.directory import ensure_analytics_tables, load_directory
 
 logger = logging.getLogger(__name__)
 
+# Rows per Arrow batch when reading events: each batch is compacted before
+# the next is read, so the full table never exists with text columns.
+LOAD_BATCH_ROWS = 1_000_000
+
 
 class AnalysisError(Exception):
     """Raised for an unknown finding id or triage state."""
 
 
 def load_events(workspace: Workspace, until: date | None = None) -> pl.DataFrame:
-    """Read the event columns the analytics need, optionally up to a day."""
-    columns = ", ".join(EVENT_COLUMNS)
-    sql = f"SELECT {columns} FROM events"
+    """Read the event columns the analytics need, optionally up to a day.
+
+    Low-cardinality text columns arrive as categoricals (see
+    analytics.events.compact_events), and `message` is cut to its first
+    MESSAGE_PREFIX_CHARS characters because the analytics read no more of it.
+    """
+    columns = [
+        f"left(message, {MESSAGE_PREFIX_CHARS}) AS message"
+        if name == "message"
+        else name
+        for name in EVENT_COLUMNS
+    ]
+    sql = f"SELECT {', '.join(columns)} FROM events"
     params: list = []
     if until is not None:
         sql += " WHERE timestamp < CAST(? AS DATE) + INTERVAL 1 DAY"
         params.append(until)
-    return workspace.con.execute(sql, params).pl()
+    reader = workspace.con.execute(sql, params).fetch_record_batch(LOAD_BATCH_ROWS)
+    batches = [compact_events(pl.from_arrow(batch)) for batch in reader]
+    if not batches:
+        return compact_events(workspace.con.execute(sql + " LIMIT 0", params).pl())
+    return pl.concat(batches, rechunk=False)
 
 
 def load_triage(workspace: Workspace) -> pl.DataFrame:

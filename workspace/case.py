@@ -45,6 +45,15 @@ class Workspace:
         db_path = root / DB_NAME
         if db_path.exists():
             raise CaseError(f"{root}: a case already exists here; open it instead")
+        if root.exists() and not root.is_dir():
+            raise CaseError(
+                f"{root}: is a file, not a folder; choose a new case folder"
+            )
+        if root.is_dir() and any(root.iterdir()):
+            raise CaseError(
+                f"{root}: folder is not empty and holds no case; choose a new "
+                "or empty folder so that a case never mixes with evidence files"
+            )
         root.mkdir(parents=True, exist_ok=True)
         (root / "exports").mkdir(exist_ok=True)
         con = _connect(db_path)
@@ -71,12 +80,20 @@ class Workspace:
         """
         root = Path(root)
         db_path = root / DB_NAME
+        if root.is_file():
+            raise CaseError(f"{root}: is a file, not a case folder")
         if not db_path.is_file():
             raise CaseError(
                 f"{root}: no case found (missing {DB_NAME}); "
                 "create one with 'vigil new'"
             )
-        con = _connect(db_path, read_only=read_only)
+        try:
+            con = _connect(db_path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise CaseError(
+                f"{db_path}: cannot open the case: it is open in another Vigil "
+                f"process or not writable ({exc})"
+            ) from exc
         try:
             row = con.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -92,13 +109,6 @@ class Workspace:
                 f"{SCHEMA_VERSION}; open it with a matching Vigil release"
             )
         return cls(root, con)
-
-    @classmethod
-    def open_or_create(cls, root: Path | str) -> Workspace:
-        root = Path(root)
-        if (root / DB_NAME).exists():
-            return cls.open(root)
-        return cls.create(root)
 
     @property
     def name(self) -> str:

@@ -29,7 +29,7 @@ from importers.base import (
     SourceFile,
     conform,
 )
-from workspace.case import Workspace, utc_now
+from workspace.case import DB_NAME, Workspace, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class FileResult:
     path: Path
     report: ImportReport | None
     error: str | None = None
+    skipped: bool = False
 
 
 def event_id(sha256: str, record_ref: str) -> str:
@@ -73,21 +74,36 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
-    """List the files named, walking folders in sorted order, skipping hidden ones."""
+def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[FileResult]]:
+    """List the files named, walking folders in sorted order.
+
+    Inside a folder, hidden files and folders (name starting with ".") and
+    the files of a case folder are passed over; they come back as skipped
+    results so that the caller can say so. Files named directly are always
+    listed.
+
+    Raises SourceError when a path does not exist.
+    """
     files: list[Path] = []
+    skipped: list[FileResult] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
-            )
-        elif path.is_file():
+        if path.is_file():
             files.append(path)
-        else:
+            continue
+        if not path.is_dir():
             raise SourceError(f"{path}: file or folder not found")
-    return files
+        case_dirs = {db.parent for db in path.rglob(DB_NAME)}
+        for candidate in sorted(path.rglob("*")):
+            if not candidate.is_file():
+                continue
+            relative = candidate.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                skipped.append(FileResult(candidate, None, "hidden file", True))
+            elif any(parent in case_dirs for parent in candidate.parents):
+                skipped.append(FileResult(candidate, None, "part of a case", True))
+            else:
+                files.append(candidate)
+    return files, skipped
 
 
 def import_paths(
@@ -104,8 +120,7 @@ def import_paths(
     rolls back the file in progress and stops; files already imported stay.
     """
     options = options or ImportOptions()
-    files = expand_paths(paths)
-    results = []
+    files, results = expand_paths(paths)
     for index, path in enumerate(files):
 
         def file_progress(fraction: float, events: int, index: int = index) -> None:
@@ -199,8 +214,15 @@ def _run_import(
     if cancelled is not None and cancelled():
         raise ImportCancelled(str(source.path))
 
+    report.source_id = source_id
+    if source.truncation:
+        report.partial_at = report.partial_at or source.truncation
+        if not any(source.truncation in note for note in report.notes):
+            report.note(source.truncation)
     if report.partial_at:
         report.status = "partial"
+    elif report.events == 0 and report.duplicates == 0 and report.quarantined:
+        report.status = "empty"
     first, last = con.execute(
         "SELECT min(timestamp), max(timestamp) FROM events WHERE source_id = ?",
         [source_id],

@@ -51,7 +51,11 @@ class ImportOutcome:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [r for r in self.results if r.error and r.error != "cancelled"]
+        return [
+            r
+            for r in self.results
+            if r.error and not r.skipped and r.error != "cancelled"
+        ]
 
     @property
     def events(self) -> int:
@@ -94,9 +98,10 @@ class ImportWorker(QObject):
     def run(self) -> None:
         outcome = ImportOutcome(thread_id=threading.get_ident())
         try:
-            outcome.files = expand_paths(self._paths)
+            outcome.files, skipped = expand_paths(self._paths)
             self.sig_files.emit(outcome.files)
             self._import(outcome)
+            outcome.results = skipped + outcome.results
         except SourceError as exc:
             outcome.error = str(exc)
         except Exception as exc:  # shown to the investigator, not swallowed
