@@ -130,6 +130,7 @@ class ColumnMapping:
     tz: str | None = None
     event_category: str | None = None
     date_column: str | None = None  # a "Date" column read before a "Time" column
+    other_times: tuple[str, ...] = ()  # unused columns whose names also mean a time
 
 
 def load_mapping_file(path: Path) -> MappingFile:
@@ -245,6 +246,12 @@ def resolve_mapping(
     if date_column is not None:
         used.add(date_column)
     ordered = {target: chosen[target] for target in MAPPABLE if target in chosen}
+    time_aliases = set(ALIASES["timestamp"])
+    other_times = tuple(
+        name
+        for name in named
+        if name not in used and normalise_name(name) in time_aliases
+    )
     return ColumnMapping(
         columns=ordered,
         unmapped=tuple(name for name in named if name not in used),
@@ -252,6 +259,7 @@ def resolve_mapping(
         tz=mapping_file.tz if mapping_file else None,
         event_category=mapping_file.event_category if mapping_file else None,
         date_column=date_column,
+        other_times=other_times,
     )
 
 

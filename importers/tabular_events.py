@@ -338,6 +338,12 @@ def mapped_rows_for(
     if "timestamp" not in mapping.columns:
         raise SourceError(missing_time_message(path, columns))
     report.mapping.update(mapping.columns)
+    if mapping.other_times:
+        report.note(
+            f"times read from column {mapping.columns['timestamp']!r}; column(s) "
+            f"{', '.join(map(repr, mapping.other_times))} also hold a time and were "
+            "not used (name the column in a --mapping file to choose another)"
+        )
     if mapping.date_column is not None:
         report.mapping["timestamp"] = (
             f"{mapping.date_column} + {mapping.columns['timestamp']}"

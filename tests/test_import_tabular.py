@@ -804,3 +804,17 @@ def test_sniff_log_lines_not_claimed(tmp_path):
 
     assert sniff(CsvImporter(), path) == 0.0
     assert sniff(JsonLinesImporter(), path) == 0.0
+
+
+def test_second_time_column_noted(case, tmp_path):
+    path = tmp_path / "two_times.csv"
+    path.write_text(
+        "timestamp,time,user\n2024-01-01T00:00:00Z,2024-01-02T00:00:00Z,alice\n",
+        encoding="utf-8",
+    )
+
+    report = import_file(case, path)
+
+    used = report.mapping["timestamp"]
+    other = "timestamp" if used == "time" else "time"
+    assert any(f"{other!r} also hold a time" in note for note in report.notes)
