@@ -23,13 +23,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QWidget,
 )
 
@@ -38,10 +38,11 @@ from app.gui.detail import DetailPanel
 from app.gui.events_model import EventsModel
 from app.gui.events_view import EventsPanel
 from app.gui.histogram import HistogramPanel
-from app.gui.import_dialog import ImportOptionsDialog
-from app.gui.import_worker import ImportController, ImportOutcome, ImportProgressPanel
+from app.gui.import_actions import ImportActions
+from app.gui.import_worker import ImportController, ImportProgressPanel
+from app.gui.notes import NotesPanel
+from app.gui.risk_view import RiskPanel
 from app.gui.sources import SourcesPanel
-from importers.base import ImportOptions
 from workspace import Workspace
 from workspace.case import DB_NAME
 from workspace.queries import EventFilter, count_events
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 CASE_SUFFIX = ".vigil"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ImportActions, QMainWindow):
     """Events table, histogram, detail pane and sources of one open case."""
 
     sig_case_opened = Signal(str)
@@ -76,12 +77,16 @@ class MainWindow(QMainWindow):
         self._opening = False
         self._text = ""
         self._range: tuple[datetime | None, datetime | None] = (None, None)
+        self._identity = ""
+        self._users: tuple[str, ...] = ()
 
         self.events_model = EventsModel(self)
         self.events = EventsPanel(self.events_model)
         self.histogram = HistogramPanel()
         self.detail = DetailPanel()
         self.sources = SourcesPanel()
+        self.risk = RiskPanel()
+        self.notes = NotesPanel(self.risk.writer)
         self.imports = ImportController(self)
         self.import_progress = ImportProgressPanel()
         self.summary_label = QLabel("No case open: File > Open case folder or New case")
@@ -102,16 +107,23 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([300, 450])
         splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, "Events")
+        self.tabs.addTab(self.risk, "Risk")
+        self.setCentralWidget(self.tabs)
 
         # The table gets the full width; detail and sources share the bottom
         # area as tabs, and either can be dragged to a side or floated.
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.detail_dock = self._dock("Event detail", "detail", self.detail)
         self.sources_dock = self._dock("Sources", "sources", self.sources)
+        self.notes_dock = self._dock("Notes", "notes", self.notes)
         self.addDockWidget(bottom, self.detail_dock)
         self.addDockWidget(bottom, self.sources_dock)
+        self.addDockWidget(bottom, self.notes_dock)
         self.tabifyDockWidget(self.detail_dock, self.sources_dock)
+        self.tabifyDockWidget(self.sources_dock, self.notes_dock)
         self.detail_dock.raise_()
         self.resizeDocks([self.detail_dock], [260], Qt.Orientation.Vertical)
 
@@ -165,6 +177,19 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.detail_dock.toggleViewAction())
         view_menu.addAction(self.sources_dock.toggleViewAction())
+        view_menu.addAction(self.notes_dock.toggleViewAction())
+        self._action(
+            view_menu,
+            "Show every user's events",
+            lambda: self._on_identity_users("", []),
+        )
+
+        analysis_menu = self.menuBar().addMenu("&Analysis")
+        self.analyze_action = self._action(
+            analysis_menu, "&Analyze case", self.risk.start_analysis
+        )
+        self.analyze_action.setShortcut("Ctrl+R")
+        self._action(analysis_menu, "Show risk view", self.show_risk_view)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Vigil", self._show_about)
@@ -186,6 +211,12 @@ class MainWindow(QMainWindow):
         self.imports.sig_file_finished.connect(self._on_import_file_finished)
         self.imports.sig_finished.connect(self._on_import_finished)
         self.import_progress.sig_cancel.connect(self.imports.cancel)
+        self.events.sig_event_selected.connect(self.notes.set_event)
+        self.risk.sig_identity_users.connect(self._on_identity_users)
+        self.risk.sig_event_selected.connect(self._show_event)
+        self.risk.sig_busy_changed.connect(lambda _busy: self._update_actions())
+        self.risk.sig_message.connect(lambda text: self.statusBar().showMessage(text))
+        self.sig_import_finished.connect(lambda _outcome: self.risk.refresh())
 
     # Case lifecycle -------------------------------------------------------------
 
@@ -221,7 +252,8 @@ class MainWindow(QMainWindow):
         self.events.filter_edit.clear()
         self.events.filter_edit.blockSignals(False)
         self.events_model.set_filter(EventFilter())
-        for panel in (self.events_model, self.histogram, self.detail, self.sources):
+        self._identity, self._users = "", ()
+        for panel in self._panels():
             panel.set_session(self.session)
         self._request_count()
         self.refresh_summary()
@@ -241,7 +273,7 @@ class MainWindow(QMainWindow):
             return
         self.imports.wait()
         session, self.session = self.session, None
-        for panel in (self.events_model, self.histogram, self.detail, self.sources):
+        for panel in self._panels():
             panel.set_session(None)
         session.close()
         session.deleteLater()
@@ -249,6 +281,16 @@ class MainWindow(QMainWindow):
         self.summary_label.setText("No case open")
         self._update_title(None)
         self._update_actions()
+
+    def _panels(self) -> tuple:
+        return (
+            self.events_model,
+            self.histogram,
+            self.detail,
+            self.sources,
+            self.risk,
+            self.notes,
+        )
 
     def refresh_summary(self) -> None:
         if self.session is not None:
@@ -273,17 +315,28 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has_case = self.session is not None
         importing = self.imports.is_running()
+        busy = importing or self.risk.is_analysing()
         for action in (self.new_action, self.open_action):
-            action.setEnabled(not self._opening and not importing)
+            action.setEnabled(not self._opening and not busy)
         for action in (self.import_action, self.import_folder_action):
-            action.setEnabled(has_case and not importing)
-        self.close_action.setEnabled(has_case and not importing)
+            action.setEnabled(has_case and not busy)
+        self.close_action.setEnabled(has_case and not busy)
+        self.risk.set_can_analyze(has_case and not importing and not self._opening)
+        self.analyze_action.setEnabled(has_case and not busy)
 
     # Filter ---------------------------------------------------------------------
 
     def current_filter(self) -> EventFilter:
         start, end = self._range
-        return EventFilter(text=self._text, start=start, end=end)
+        return EventFilter(text=self._text, start=start, end=end, users=self._users)
+
+    def _on_identity_users(self, identity: str, users: list[str]) -> None:
+        # An identity without events keeps the current filter rather than
+        # showing every user's events under its name.
+        if identity and not users:
+            return
+        self._identity, self._users = identity, tuple(users)
+        self._apply_filter()
 
     def _on_filter_text(self, text: str) -> None:
         self._text = text
@@ -313,66 +366,18 @@ class MainWindow(QMainWindow):
     def _on_count(self, count: int) -> None:
         noun = "event matches" if count == 1 else "events match"
         scope = " in the selected range" if self._range[0] is not None else ""
+        if self._users:
+            scope += f" for {self._identity}"
         self.events.set_count_text(f"{count:,} {noun}{scope}")
         self.sig_count_loaded.emit(count)
 
-    # Imports --------------------------------------------------------------------
+    def show_risk_view(self) -> None:
+        self.tabs.setCurrentWidget(self.risk)
 
-    def start_import(self, paths: list[Path], options: ImportOptions | None = None):
-        """Import files or folders into the open case on a worker thread."""
-        if self.session is None:
-            self._show_error("No case open", "Open or create a case before importing.")
-            return None
-        return self.imports.start(self.session, paths, options or ImportOptions())
-
-    def cancel_import(self) -> None:
-        self.imports.cancel()
-
-    def _on_import_started(self) -> None:
-        self.import_progress.begin()
-        self._update_actions()
-
-    def _on_import_progress(self, fraction: float, index: int, count: int, events: int):
-        files = self.imports.files
-        name = files[index].name if index < len(files) else ""
-        self.import_progress.update_progress(fraction, index, count, events, name)
-
-    def _on_import_file_finished(self, _index: int) -> None:
-        self.sources.refresh()
-        self.refresh_summary()
-
-    def _on_import_finished(self, outcome: ImportOutcome) -> None:
-        self.import_progress.hide()
-        self._update_actions()
-        self.sources.refresh()
-        self.refresh_summary()
-        self.events_model.reload()
-        self.histogram.refresh()
-        self._request_count()
-        self.statusBar().showMessage(_outcome_text(outcome), 15_000)
-        if outcome.error or outcome.failed:
-            failures = [outcome.error] if outcome.error else []
-            failures += [f"{r.path.name}: {r.error}" for r in outcome.failed]
-            self._show_error("Some files were not imported", "\n\n".join(failures))
-        self.sig_import_finished.emit(outcome)
-
-    def import_files_dialog(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Import log files")
-        if names:
-            self._ask_and_import([Path(name) for name in names])
-
-    def import_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import every file in a folder")
-        if folder:
-            self._ask_and_import([Path(folder)])
-
-    def _ask_and_import(self, paths: list[Path]) -> None:
-        if self.session is None:
-            self._show_error("No case open", "Open or create a case before importing.")
-            return
-        dialog = ImportOptionsDialog(paths, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.start_import(paths, dialog.options())
+    def _show_event(self, event_id: str) -> None:
+        self.detail.show_event(event_id)
+        self.notes.set_event(event_id)
+        self.detail_dock.raise_()
 
     # Menu dialogs and drops -----------------------------------------------------
 
@@ -431,18 +436,6 @@ class MainWindow(QMainWindow):
             "Vigil: offline insider-threat investigation workbench.\n"
             "Cases are DuckDB files; imports keep every record or quarantine it.",
         )
-
-
-def _outcome_text(outcome: ImportOutcome) -> str:
-    text = (
-        f"Imported {len(outcome.imported)} of {len(outcome.files)} files, "
-        f"{outcome.events:,} events"
-    )
-    if outcome.failed:
-        text += f"; {len(outcome.failed)} failed"
-    if outcome.cancelled:
-        text += "; cancelled, the file in progress was rolled back"
-    return text
 
 
 def run_gui(case_dir: Path | None) -> int:

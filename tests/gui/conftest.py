@@ -1,4 +1,9 @@
-"""Fixtures for the window tests: real cases built from CSV files, offscreen Qt."""
+"""Fixtures for the window tests: real cases on disk, offscreen Qt.
+
+Most tests use a case built from one CSV file. The risk view tests use a
+synthetic organisation that went through import, directory import and
+analysis (see risk_case.py).
+"""
 
 from __future__ import annotations
 
@@ -70,3 +75,21 @@ def open_window(qtbot):
 @pytest.fixture
 def window(open_window, built_case):
     return open_window(built_case)
+
+
+@pytest.fixture(scope="session")
+def risk_case_template(tmp_path_factory) -> Path:
+    """A synthetic organisation imported, directory-loaded and analysed once."""
+    from risk_case import build_risk_case
+
+    return build_risk_case(tmp_path_factory.mktemp("risk"))
+
+
+@pytest.fixture
+def risk_window(open_window, tmp_path: Path, risk_case_template: Path):
+    """A window on a private copy of the analysed case, with the Risk tab shown."""
+    root = tmp_path / "risk.vigil"
+    shutil.copytree(risk_case_template, root)
+    window = open_window(root)
+    window.show_risk_view()
+    return window
