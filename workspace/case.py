@@ -150,7 +150,7 @@ class Workspace:
         ).fetchone()
         seq, prev_hash = (row[0] + 1, row[1]) if row else (1, GENESIS_HASH)
         ts = utc_now()
-        actor = _actor()
+        actor = current_actor()
         body = json.dumps(detail or {}, sort_keys=True, default=str)
         digest = chain_hash(prev_hash, seq, ts, actor, action, body)
         con.execute(
@@ -221,7 +221,8 @@ def chain_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _actor() -> str:
+def current_actor() -> str:
+    """Return the operating-system account of the investigator, for the logs."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from analytics.identity import account_expr
-from workspace.case import Workspace, _actor, utc_now
+from workspace.case import Workspace, current_actor, utc_now
 from workspace.directory import ensure_analytics_tables
 from workspace.queries import EventFilter
 
@@ -241,7 +241,7 @@ def add_note(
         note_id = con.execute("SELECT nextval('note_ids')").fetchone()[0]
         con.execute(
             "INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
-            [note_id, utc_now(), _actor(), event_id, subject, text],
+            [note_id, utc_now(), current_actor(), event_id, subject, text],
         )
         detail = {
             "note_id": note_id,
