@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Rows per Arrow batch when reading events: each batch is compacted before
 # the next is read, so the full table never exists with text columns.
-LOAD_BATCH_ROWS = 1_000_000
+LOAD_BATCH_ROWS = 500_000
 
 
 class AnalysisError(Exception):
@@ -149,7 +149,9 @@ def set_triage(
             [finding_id, state, note, utc_now()],
         )
         workspace.audit(
-            "finding-triaged", {"finding_id": finding_id, "state": state}, con=con
+            "finding-triaged",
+            {"finding_id": finding_id, "state": state, "note": note},
+            con=con,
         )
         con.execute("COMMIT")
     except Exception:
