@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def samples_dir() -> Path:
-    """The folder of bundled sample logs shipped in the resources package."""
+    """Return the folder of bundled sample logs in the resources package."""
     return Path(str(resources.files("resources") / "samples"))
 
 

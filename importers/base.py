@@ -97,7 +97,7 @@ class ImportOptions:
 
 @dataclass
 class ImportReport:
-    """What an import read, assumed and could not read, for one source file."""
+    """Account of one source file's import: counts, assumptions, notes and errors."""
 
     path: str
     format: str = ""
@@ -211,7 +211,9 @@ class _TolerantGzip(io.RawIOBase):
         self._raw = raw
         self._stream = gzip.GzipFile(fileobj=raw, mode="rb")
         self._whole_lines = whole_lines
-        self._held = b""  # bytes after the last newline, released on the next read
+        self._partial_line = (
+            b""  # bytes after the last newline, returned once the line ends
+        )
         self._ready = b""  # bytes read but not yet returned
         self._ended = False
         self.damage: str | None = None
@@ -222,8 +224,8 @@ class _TolerantGzip(io.RawIOBase):
     def readinto(self, buffer) -> int:
         while not self._ready and not self._ended:
             self._ready = self._read_more(len(buffer))
-        if not self._ready and self._held and self.damage is None:
-            self._ready, self._held = self._held, b""
+        if not self._ready and self._partial_line and self.damage is None:
+            self._ready, self._partial_line = self._partial_line, b""
         data, self._ready = self._ready[: len(buffer)], self._ready[len(buffer) :]
         buffer[: len(data)] = data
         return len(data)
@@ -237,11 +239,9 @@ class _TolerantGzip(io.RawIOBase):
                 f"the gzip stream is damaged or cut short near compressed byte "
                 f"{position}: {exc}"
             )
-            if self._held:
-                self.damage += (
-                    f"; a partial last line of {len(self._held)} bytes was not read"
-                )
-                self._held = b""
+            if self._partial_line:
+                self.damage += f"; a partial last line of {len(self._partial_line)} bytes was not read"
+                self._partial_line = b""
             self._ended = True
             return b""
         if not chunk:
@@ -249,9 +249,9 @@ class _TolerantGzip(io.RawIOBase):
             return b""
         if not self._whole_lines:
             return chunk
-        data = self._held + chunk
+        data = self._partial_line + chunk
         cut = data.rfind(b"\n") + 1
-        self._held = data[cut:]
+        self._partial_line = data[cut:]
         return data[:cut]
 
 
@@ -269,8 +269,9 @@ def decode_head(head: bytes) -> str | None:
 def detect_text_encoding(head: bytes) -> str | None:
     """Guess the encoding of a text file from its BOM and its first bytes.
 
-    Returns "utf-8-sig", "utf-16" or "utf-8", or None when the bytes look
-    binary (many NULs outside a UTF-16 pattern, or control bytes).
+    Returns "utf-8-sig" or "utf-16" (with a BOM), "utf-16-le" or "utf-16-be"
+    (NUL bytes in the pattern of ASCII text), "utf-8", or None when the bytes
+    look binary (control bytes).
     """
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
