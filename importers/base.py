@@ -240,7 +240,8 @@ class _TolerantGzip(io.RawIOBase):
                 f"{position}: {exc}"
             )
             if self._partial_line:
-                self.damage += f"; a partial last line of {len(self._partial_line)} bytes was not read"
+                dropped = len(self._partial_line)
+                self.damage += f"; a partial last line of {dropped} bytes was not read"
                 self._partial_line = b""
             self._ended = True
             return b""
