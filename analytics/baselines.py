@@ -56,20 +56,7 @@ def own_baselines(
     active day get a null median and z-score.
     """
     features = features or list(BASELINE_FEATURES)
-    window = config.baseline_days
-    columns = []
-    for name in features:
-        past = pl.col(name).cast(pl.Float64).shift(1)
-        median = past.rolling_median(window_size=window, min_samples=1)
-        q75 = past.rolling_quantile(0.75, window_size=window, min_samples=1)
-        q25 = past.rolling_quantile(0.25, window_size=window, min_samples=1)
-        maximum = past.rolling_max(window_size=window, min_samples=1)
-        columns += [
-            median.over("iid").alias(f"{name}_med"),
-            (q75 - q25).over("iid").alias(f"{name}_iqr"),
-            maximum.over("iid").alias(f"{name}_max"),
-        ]
-    frame = daily.with_columns(columns)
+    frame = daily.with_columns(_rolling_statistics(daily, features, config))
     scored = []
     for name in features:
         floor = BASELINE_FEATURES.get(name, 1.0)
@@ -84,6 +71,56 @@ def own_baselines(
             scale.alias(f"{name}_scale"),
         ]
     return frame.with_columns(scored).drop([f"{n}_iqr" for n in features])
+
+
+def _rolling_statistics(
+    daily: pl.DataFrame, features: list[str], config: AnalyticsConfig
+) -> list[pl.Series]:
+    """Return `<f>_med`, `<f>_iqr` and `<f>_max` over each identity's past days.
+
+    The window contains the previous `baseline_days` rows of the same identity.
+    From an identity's row number `baseline_days` on, that is the same as a
+    rolling window over the whole sorted column, which is much cheaper than
+    one window per identity. Only the first rows of each identity, whose
+    window would reach into the previous identity, are computed per identity.
+    """
+    window = config.baseline_days
+
+    def statistics(grouped: bool) -> list[pl.Expr]:
+        columns = []
+        for name in features:
+            value = pl.col(name).cast(pl.Float64)
+            # Without the identity grouping the value column has no nulls, and
+            # shifting the statistic rather than the input keeps it that way:
+            # the window of value[j - window .. j - 1] is the same. Polars'
+            # rolling kernels for columns without nulls are about twice as fast.
+            past = value.shift(1) if grouped else value
+            later = (lambda e: e) if grouped else (lambda e: e.shift(1))
+            median = past.rolling_median(window_size=window, min_samples=1)
+            q75 = past.rolling_quantile(0.75, window_size=window, min_samples=1)
+            q25 = past.rolling_quantile(0.25, window_size=window, min_samples=1)
+            maximum = past.rolling_max(window_size=window, min_samples=1)
+            exprs = {
+                "med": later(median),
+                "iqr": later(q75 - q25),
+                "max": later(maximum),
+            }
+            for suffix, expr in exprs.items():
+                expr = expr.over("iid") if grouped else expr
+                columns.append(expr.alias(f"{name}_{suffix}"))
+        return columns
+
+    head = pl.col("active_index") < window
+    whole = daily.select(statistics(grouped=False))
+    rows = daily.with_row_index("_row").filter(head)
+    first_rows = rows.select("_row", *statistics(grouped=True))
+    index = first_rows.get_column("_row")
+    result = []
+    for column in whole.columns:
+        series = whole.get_column(column).clone()
+        series.scatter(index, first_rows.get_column(column))
+        result.append(series)
+    return result
 
 
 def peer_baselines(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 # Detector names, in the order the pipeline runs them.
 ALL_DETECTORS = (
@@ -21,6 +21,14 @@ ALL_DETECTORS = (
     "job_search",
     "low_and_slow",
     "isolation_forest",
+)
+
+# Score multipliers tuned on the synthetic organisation's tuning seeds: the
+# Isolation Forest and job-site browsing alone flag many ordinary people, so
+# they count as supporting evidence rather than as a reason by themselves.
+DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("isolation_forest", 0.5),
+    ("job_search", 0.8),
 )
 
 # Detectors that need a baseline, for the trivial comparison runs.
@@ -65,6 +73,14 @@ class AnalyticsConfig:
             form the low-and-slow baseline.
         low_slow_ratio: recent daily mean over baseline daily mean that
             starts a low-and-slow finding.
+        low_slow_min_z: Poisson z-score of the recent sum that a low-and-slow
+            finding also needs.
+        low_slow_min_uploads: outside uploads in the recent window that a
+            low-and-slow finding also needs.
+        low_slow_upload_ratio: those uploads over the number the earlier
+            days make expected (plus one), at least.
+        low_slow_score: points of a low-and-slow finding at that z-score; it
+            repeats daily, so the risk sums several days' worth.
         job_window_days: days after a job-board visit during which a volume
             rise is reported as job search followed by volume.
         forest_refit_days: days between Isolation Forest refits.
@@ -112,7 +128,11 @@ class AnalyticsConfig:
     failed_logon_min: int = 10
     low_slow_window_days: int = 30
     low_slow_history_days: int = 60
-    low_slow_ratio: float = 1.4
+    low_slow_ratio: float = 1.25
+    low_slow_min_z: float = 3.0
+    low_slow_min_uploads: int = 3
+    low_slow_upload_ratio: float = 3.0
+    low_slow_score: float = 30.0
     job_window_days: int = 30
     forest_refit_days: int = 28
     forest_min_rows: int = 500
@@ -123,10 +143,10 @@ class AnalyticsConfig:
     seed: int = 0
     half_life_days: float = 7.0
     risk_window_days: int = 28
-    min_risk: float = 30.0
+    min_risk: float = 40.0
     benign_weight: float = 0.1
     confirmed_weight: float = 1.0
-    detector_weights: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    detector_weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
     evidence_cap: int = 50
     most_events_mode: bool = False
     corporate_domains: tuple[str, ...] = ()
@@ -152,12 +172,14 @@ class AnalyticsConfig:
         Raises:
             ValueError: for another name.
         """
+        # A trivial method ranks everyone, with no weights and no floor.
+        plain = {"detector_weights": (), "min_risk": 0.0}
         if name == "most_events":
-            return cls(detectors=(), most_events_mode=True)
+            return cls(detectors=(), most_events_mode=True, **plain)
         if name == "zscore_only":
-            return cls(detectors=("volume",), min_peers=10**9)
+            return cls(detectors=("volume",), min_peers=10**9, **plain)
         if name == "isolation_only":
-            return cls(detectors=("isolation_forest",))
+            return cls(detectors=("isolation_forest",), **plain)
         raise ValueError(
             f"unknown baseline {name!r}; expected one of {', '.join(BASELINE_NAMES)}"
         )

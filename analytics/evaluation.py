@@ -144,14 +144,21 @@ class Summary:
     benign_per_1000_per_day: float = 0.0
     reasons_correct: float = 0.0
 
-    def targets(self) -> dict[str, bool]:
-        """Return whether each target of TARGETS is met."""
+    def targets(self) -> dict[str, bool | None]:
+        """Return whether each target of TARGETS is met.
+
+        A per-scenario target is None when the runs hold no such scenario.
+        """
+
+        def kind_met(kind: str) -> bool | None:
+            if kind not in self.recall:
+                return None
+            return self.recall[kind] >= TARGETS[f"recall_{kind}"]
+
         return {
             "recall": self.overall_recall >= TARGETS["recall"],
-            "recall_departing_employee": self.recall.get("departing_employee", 0.0)
-            >= TARGETS["recall_departing_employee"],
-            "recall_low_and_slow": self.recall.get("low_and_slow", 0.0)
-            >= TARGETS["recall_low_and_slow"],
+            "recall_departing_employee": kind_met("departing_employee"),
+            "recall_low_and_slow": kind_met("low_and_slow"),
             "benign_per_1000_per_day": self.benign_per_1000_per_day
             <= TARGETS["benign_per_1000_per_day"],
             "reasons_correct": self.reasons_correct >= TARGETS["reasons_correct"],
@@ -230,8 +237,12 @@ def targets_line(summary: Summary) -> str:
     """One sentence listing which targets the summary meets and misses."""
     results = summary.targets()
     met = [name for name, ok in results.items() if ok]
-    missed = [name for name, ok in results.items() if not ok]
-    return (
+    missed = [name for name, ok in results.items() if ok is False]
+    unmeasured = [name for name, ok in results.items() if ok is None]
+    line = (
         f"Targets met: {', '.join(met) or 'none'}. "
         f"Targets missed: {', '.join(missed) or 'none'}."
     )
+    if unmeasured:
+        line += f" Not measured (no such scenario): {', '.join(unmeasured)}."
+    return line

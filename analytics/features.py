@@ -2,10 +2,13 @@
 
 All "new" flags are causal by construction: an object, host or country is
 new on the first day it appears for the identity (or the peer group), which
-later events cannot change.
+later events cannot change. The first days are computed on distinct
+(identity, value, day) rows rather than on every event.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -38,6 +41,17 @@ COUNT_FEATURES = {
     "peer_rare": "is_peer_rare",
 }
 
+# First-seen event flags: flag -> (owner column, value column). An event is
+# flagged when its value is not null (for objects: it is a file event) and
+# its day is the first day the owner (identity or peer group) had the value.
+FIRST_SEEN_FLAGS: dict[str, tuple[str, str]] = {
+    "is_new_host": ("iid", "host"),
+    "is_new_country": ("iid", "country"),
+    "is_peer_new_country": ("peer", "country"),
+    "is_new_object": ("iid", "obj_h"),
+    "is_peer_rare": ("peer", "obj_h"),
+}
+
 # Features the Isolation Forest and the z-score baselines look at.
 MODEL_FEATURES = (
     "events",
@@ -64,47 +78,148 @@ MODEL_FEATURES = (
 )
 
 
-def add_first_seen(events: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
-    """Flag events whose host, country or object is new for the identity or peers.
+def file_event() -> pl.Expr:
+    """Return whether an event reads or downloads a file.
 
     Only file events count for new and peer-rare objects, because web and
     mail objects (URLs with queries, recipients) are new almost every time.
     """
-    peers = people.select("iid", pl.col("peer").cast(pl.Categorical).alias("peer"))
-    frame = events.join(peers, on="iid", how="left")
-    day = pl.col("day")
-    file_event = (
+    return (
         pl.col("is_download")
         | pl.col("is_file_read")
         | (pl.col("event_category") == "file")
     )
-    object_key = pl.when(file_event).then(pl.col("obj_h"))
-    return frame.with_columns(
-        (pl.col("host").is_not_null() & (day == day.min().over("iid", "host"))).alias(
-            "is_new_host"
-        ),
-        (
-            pl.col("country").is_not_null() & (day == day.min().over("iid", "country"))
-        ).alias("is_new_country"),
-        (
-            pl.col("country").is_not_null() & (day == day.min().over("peer", "country"))
-        ).alias("is_peer_new_country"),
-        (file_event & (day == day.min().over("iid", object_key))).alias(
-            "is_new_object"
-        ),
-        (file_event & (day == day.min().over("peer", object_key))).alias(
-            "is_peer_rare"
-        ),
+
+
+@dataclass(frozen=True)
+class FirstSeen:
+    """First days of hosts, countries and file objects per identity and peer group.
+
+    Attributes:
+        own: value column -> frame of iid, peer, the value, first_day (the
+            identity's first day with it) and events (the identity's
+            qualifying events with it on that day).
+        first_days: flag name -> frame of the owner (iid or peer), the value
+            and first_day.
+        peers: iid -> peer (categorical).
+    """
+
+    own: dict[str, pl.DataFrame]
+    first_days: dict[str, pl.DataFrame]
+    peers: pl.DataFrame
+
+
+def first_seen(events: pl.DataFrame, people: pl.DataFrame) -> FirstSeen:
+    """Compute the first day of every host, country and file object per owner.
+
+    A peer group's first day with a value is the earliest of its members'
+    first days, so one pass over the events per value column is enough.
+    """
+    peers = people.select("iid", pl.col("peer").cast(pl.Categorical()))
+    lazy = events.lazy()
+    sources = {
+        "host": lazy.filter(pl.col("host").is_not_null()),
+        "country": lazy.filter(pl.col("country").is_not_null()),
+        "obj_h": lazy.filter(file_event()),
+    }
+    queries = [
+        source.group_by("iid", column, "day")
+        .agg(pl.len().alias("events"))
+        .group_by("iid", column)
+        .agg(_first_day_and_events(pl.col("day"), pl.col("events")))
+        .with_columns(
+            (pl.col("_first") // _DAY_SHIFT)
+            .cast(pl.Int32)
+            .cast(pl.Date)
+            .alias("first_day"),
+            (pl.col("_first") % _DAY_SHIFT).cast(pl.Int32).alias("events"),
+            pl.col("iid")
+            .replace_strict(peers["iid"], peers["peer"], default=None)
+            .alias("peer"),
+        )
+        .drop("_first")
+        for column, source in sources.items()
+    ]
+    own = dict(zip(sources, pl.collect_all(queries), strict=True))
+    first_days = {}
+    for flag, (owner, column) in FIRST_SEEN_FLAGS.items():
+        table = own[column]
+        if owner == "peer":
+            table = table.group_by("peer", column).agg(pl.col("first_day").min())
+        first_days[flag] = table.select(owner, column, "first_day")
+    return FirstSeen(own, first_days, peers)
+
+
+_DAY_SHIFT = 1 << 32
+
+
+def _first_day_and_events(day: pl.Expr, events: pl.Expr) -> pl.Expr:
+    """Return the earliest day and its event count, packed in one Int64 minimum.
+
+    Days are unique within the group and the count is below 2**32, so the
+    minimum of day * 2**32 + count is the first day with its own count, and
+    the group-by keeps its fast path for `min`.
+    """
+    packed = day.cast(pl.Int32).cast(pl.Int64) * _DAY_SHIFT + events.cast(pl.Int64)
+    return packed.min().alias("_first")
+
+
+def first_seen_flag(events: pl.LazyFrame, seen: FirstSeen, flag: str) -> pl.LazyFrame:
+    """Return `events` with the boolean column `flag` (a FIRST_SEEN_FLAGS name)."""
+    owner, column = FIRST_SEEN_FLAGS[flag]
+    names = events.collect_schema().names()
+    frame = events
+    if owner == "peer":
+        frame = frame.join(
+            seen.peers.lazy(), on="iid", how="left", maintain_order="left"
+        )
+    frame = frame.join(
+        seen.first_days[flag].lazy(),
+        on=[owner, column],
+        how="left",
+        maintain_order="left",
     )
+    qualifies = file_event() if column == "obj_h" else pl.col(column).is_not_null()
+    new = qualifies & (pl.col("day") == pl.col("first_day")).fill_null(False)
+    return frame.with_columns(new.alias(flag)).select(*names, flag)
 
 
-def daily_features(events: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+def _first_seen_counts(seen: FirstSeen) -> pl.DataFrame:
+    """Return iid, day and the daily count of events of each first-seen flag.
+
+    An event is new to the peer group only on its identity's own first day
+    with the value, and only where that day is also the group's first day.
+    """
+    counts = []
+    for flag, (owner, column) in FIRST_SEEN_FLAGS.items():
+        name = next(n for n, f in COUNT_FEATURES.items() if f == flag)
+        rows = seen.own[column].lazy()
+        if owner == "peer":
+            group_first = pl.col("first_day").min().over("peer", column)
+            rows = rows.filter(pl.col("first_day") == group_first)
+        counts.append(
+            rows.group_by("iid", pl.col("first_day").alias("day")).agg(
+                pl.col("events").sum().cast(pl.Int32).alias(name)
+            )
+        )
+    counts = pl.collect_all(counts)
+    frame = counts[0]
+    for other in counts[1:]:
+        frame = frame.join(other, on=["iid", "day"], how="full", coalesce=True)
+    return frame
+
+
+def daily_features(
+    events: pl.DataFrame, people: pl.DataFrame, seen: FirstSeen | None = None
+) -> pl.DataFrame:
     """Aggregate flagged events into one row per identity and day.
 
     Adds `active_index` (0 on an identity's first active day), `age_days`
     (calendar days since that day), `peer` and `post_contract` (the day is
-    after the directory's end_date).
+    after the directory's end_date). `seen` is `first_seen(events, people)`,
+    computed here when not given.
     """
+    seen = seen or first_seen(events, people)
     byte_count = pl.col("bytes").fill_null(0).clip(lower_bound=0)
     aggregations = [
         pl.len().alias("events"),
@@ -123,15 +238,21 @@ def daily_features(events: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     aggregations += [
         pl.col(flag).sum().cast(pl.Int32).alias(name)
         for name, flag in COUNT_FEATURES.items()
+        if flag not in FIRST_SEEN_FLAGS
     ]
-    # One integer key groups faster than the (iid, day) pair.
-    key = pl.col("iid").cast(pl.Int64) * (1 << 32) + pl.col("day").cast(pl.Int32).cast(
-        pl.Int64
-    )
+    # Grouping by the two columns directly measured faster at ten million
+    # events (Polars 2.1) than by one packed integer key plus first().
+    daily = events.lazy().group_by("iid", "day").agg(aggregations).collect()
+    counts = _first_seen_counts(seen)
+    fill = [
+        pl.col(name).fill_null(0)
+        for name, flag in COUNT_FEATURES.items()
+        if flag in FIRST_SEEN_FLAGS
+    ]
     daily = (
-        events.group_by(key.alias("_key"))
-        .agg(pl.col("iid").first(), pl.col("day").first(), *aggregations)
-        .drop("_key")
+        daily.join(counts, on=["iid", "day"], how="left")
+        .with_columns(fill)
+        .select(_DAILY_ORDER)
         .sort("iid", "day")
     )
     daily = daily.join(
@@ -145,3 +266,18 @@ def daily_features(events: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
             "post_contract"
         ),
     )
+
+
+_DAILY_ORDER = [
+    "iid",
+    "day",
+    "events",
+    "first_hour",
+    "last_hour",
+    "hosts",
+    "countries",
+    "bytes_down",
+    "bytes_up",
+    "weekend",
+    *COUNT_FEATURES,
+]

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -27,7 +27,13 @@ from analytics.events import (
     people_table,
     prepare_events,
 )
-from analytics.features import add_first_seen, daily_features
+from analytics.features import (
+    FIRST_SEEN_FLAGS,
+    FirstSeen,
+    daily_features,
+    first_seen,
+    first_seen_flag,
+)
 from analytics.isolation import isolation_forest
 from analytics.risk import RISK_SCHEMA, risk_scores
 
@@ -74,7 +80,8 @@ class AnalysisResult:
         findings: FINDINGS_SCHEMA, one row per detector finding.
         risk: identity, day, score, top_reasons, top_features.
         daily: features and baselines per identity and day.
-        timings: seconds per pipeline stage.
+        timings: wall-clock seconds per pipeline stage.
+        cpu_timings: CPU seconds (user and system, all threads) per stage.
     """
 
     identities: pl.DataFrame
@@ -82,6 +89,7 @@ class AnalysisResult:
     risk: pl.DataFrame
     daily: pl.DataFrame
     timings: dict[str, float]
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
 
 def analyze(
@@ -103,12 +111,12 @@ def analyze(
     """
     config = config or AnalyticsConfig()
     clock = _Clock()
-    events = conform_events(events).filter(pl.col("timestamp").is_not_null())
-    identities = identity_table(events, directory, overrides)
+    lazy_events = conform_events(events)
+    identities = identity_table(lazy_events, directory, overrides)
     people = people_table(identities, directory, config)
     corporate = _corporate_domains(directory, config)
-    prepared = prepare_events(events, identities, people, corporate, config)
-    del events
+    prepared = prepare_events(lazy_events, identities, people, corporate, config)
+    del lazy_events
     clock.lap("prepare")
     if prepared.height == 0:
         return AnalysisResult(
@@ -117,38 +125,54 @@ def analyze(
             pl.DataFrame(schema=RISK_SCHEMA),
             pl.DataFrame(),
             clock.laps,
+            clock.cpu_laps,
         )
-    prepared = add_first_seen(prepared, people)
-    daily = with_baselines(daily_features(prepared, people), config)
+    seen = first_seen(prepared, people)
+    daily = with_baselines(daily_features(prepared, people, seen), config)
     clock.lap("features")
     first_day, last_day = prepared["day"].min(), prepared["day"].max()
     if config.most_events_mode:
         risk = _most_events_risk(daily)
         return AnalysisResult(
-            identities, pl.DataFrame(schema=FINDINGS_SCHEMA), risk, daily, clock.laps
+            identities,
+            pl.DataFrame(schema=FINDINGS_SCHEMA),
+            risk,
+            daily,
+            clock.laps,
+            clock.cpu_laps,
         )
     context = Context(prepared, daily, people, config, first_day)
     raw = []
     for name in config.detectors:
         raw.append(DETECTORS[name](context))
         clock.lap(name)
-    findings = _finish_findings(pl.concat(raw), prepared, people, config)
+    findings = _finish_findings(pl.concat(raw), prepared, seen, people, config)
     clock.lap("evidence")
     risk = risk_scores(findings, last_day, config, triage)
     clock.lap("risk")
-    return AnalysisResult(identities, findings, risk, daily, clock.laps)
+    return AnalysisResult(identities, findings, risk, daily, clock.laps, clock.cpu_laps)
 
 
 class _Clock:
+    """Wall-clock and process CPU time per pipeline stage."""
+
     def __init__(self) -> None:
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
         self.laps: dict[str, float] = {}
+        self.cpu_laps: dict[str, float] = {}
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.laps[name] = round(now - self.start, 3)
-        logger.debug("analytics stage %s took %.2f s", name, now - self.start)
-        self.start = now
+        self.cpu_laps[name] = round(cpu - self.cpu_start, 3)
+        logger.debug(
+            "analytics stage %s took %.2f s (%.2f CPU s)",
+            name,
+            now - self.start,
+            cpu - self.cpu_start,
+        )
+        self.start, self.cpu_start = now, cpu
 
 
 def _corporate_domains(
@@ -166,6 +190,7 @@ def _corporate_domains(
 def _finish_findings(
     raw: pl.DataFrame,
     prepared: pl.DataFrame,
+    seen: FirstSeen,
     people: pl.DataFrame,
     config: AnalyticsConfig,
 ) -> pl.DataFrame:
@@ -173,7 +198,7 @@ def _finish_findings(
     if raw.height == 0:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
     raw = raw.with_row_index("_row")
-    evidence = _evidence(raw, prepared, config.evidence_cap)
+    evidence = _evidence(raw, prepared, seen, config.evidence_cap)
     findings = raw.join(evidence, on="_row", how="left").with_columns(
         pl.coalesce("event_ids", "_found").alias("event_ids")
     )
@@ -190,29 +215,40 @@ def _finish_findings(
     return findings.select(FINDINGS_SCHEMA.keys()).sort("day", "identity", "detector")
 
 
-def _evidence(raw: pl.DataFrame, prepared: pl.DataFrame, cap: int) -> pl.DataFrame:
-    """Return _row -> up to `cap` event ids of the finding's evidence flag."""
+def _evidence(
+    raw: pl.DataFrame, prepared: pl.DataFrame, seen: FirstSeen, cap: int
+) -> pl.DataFrame:
+    """Return _row -> the `cap` smallest event ids of the finding's evidence flag.
+
+    One lazy query per flag, all collected together so Polars can share the
+    scan of the prepared events.
+    """
     wanted = raw.filter(pl.col("event_ids").is_null()).select(
         "_row", "iid", "day", "evidence"
     )
-    frames = []
+    queries = []
     for flag in wanted["evidence"].unique().to_list():
         keys = wanted.filter(
             pl.col("evidence").is_null() if flag is None else pl.col("evidence") == flag
         )
-        source = prepared if flag is None else prepared.filter(pl.col(flag))
-        ids = (
-            source.select("iid", "day", "event_id")
-            .join(keys.select("iid", "day").unique(), on=["iid", "day"], how="semi")
-            .group_by("iid", "day")
-            .agg(pl.col("event_id").sort().head(cap).alias("_found"))
+        days = keys.select("iid", "day").unique().lazy()
+        source = prepared.lazy()
+        if flag is not None and flag not in FIRST_SEEN_FLAGS:
+            source = source.filter(pl.col(flag))
+        source = source.join(days, on=["iid", "day"], how="semi")
+        if flag in FIRST_SEEN_FLAGS:
+            source = first_seen_flag(source, seen, flag).filter(pl.col(flag))
+        ids = source.group_by("iid", "day").agg(
+            pl.col("event_id").bottom_k(cap).sort().alias("_found")
         )
-        frames.append(
-            keys.join(ids, on=["iid", "day"], how="left").select("_row", "_found")
+        queries.append(
+            keys.lazy()
+            .join(ids, on=["iid", "day"], how="left")
+            .select("_row", "_found")
         )
-    if not frames:
+    if not queries:
         return pl.DataFrame(schema={"_row": pl.UInt32, "_found": pl.List(pl.String)})
-    return pl.concat(frames)
+    return pl.concat(pl.collect_all(queries))
 
 
 def _most_events_risk(daily: pl.DataFrame) -> pl.DataFrame:

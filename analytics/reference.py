@@ -18,6 +18,7 @@ EARTH_RADIUS_KM = 6371.0
 _URL_HOST = (
     r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?([a-z0-9.-]+\.[a-z]{2,})(?:[:/?#]|$)"
 )
+_MAIL_LIST = r"^[^@\s/:;]+@[^@\s/;]+(?:;\s*[^@\s/:;]+@[^@\s/;]+)+;?$"
 _URL_FIRST_SEGMENT = r"^(?:[a-z][a-z0-9+.-]*://)?[^/]+/([^/?#]+)"
 
 
@@ -62,6 +63,50 @@ def places() -> pl.DataFrame:
     return pl.concat([by_code, by_name, cities]).unique(["kind", "key"])
 
 
+# Common alternative spellings of country names, as some sources write them.
+COUNTRY_ALIASES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "usa": "US",
+    "united states of america": "US",
+    "czechia": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "south korea": "KR",
+    "korea, republic of": "KR",
+    "russian federation": "RU",
+    "viet nam": "VN",
+    "türkiye": "TR",
+}
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> dict[str, str]:
+    """Return lower-case country names and codes mapped to ISO 3166 alpha-2."""
+    countries = _read_csv("places.csv").filter(pl.col("kind") == "country")
+    codes = countries.get_column("country_code").str.to_uppercase().to_list()
+    table = dict(COUNTRY_ALIASES)
+    for name, code in zip(countries.get_column("name").to_list(), codes, strict=True):
+        table[name.lower()] = code
+        table[code.lower()] = code
+    return table
+
+
+def country_code(expr: pl.Expr) -> pl.Expr:
+    """Return ISO 3166 alpha-2 codes for country names or codes.
+
+    Entra ID writes "DE" and Okta "Germany"; both become "DE". A value the
+    places list does not know is kept, upper-cased, so it still compares
+    equal to itself.
+    """
+    text = expr.cast(pl.String).str.strip_chars()
+    text = pl.when(text.is_in(["", "-"])).then(None).otherwise(text)
+    return text.str.to_lowercase().replace_strict(
+        country_codes(), default=text.str.to_uppercase(), return_dtype=pl.String
+    )
+
+
 def host_of(column: str = "object") -> pl.Expr:
     """Return the lower-case host of a URL, or the domain of a mail address."""
     text = pl.col(column).str.to_lowercase().str.strip_chars()
@@ -77,6 +122,46 @@ def classify_objects(objects: pl.Series) -> pl.DataFrame:
     path segment. Objects without a recognisable host get null columns.
     """
     frame = pl.DataFrame({"object": objects}).unique()
+    single = classify_single(frame.filter(~_is_mail_list()))
+    lists = frame.filter(_is_mail_list())
+    if lists.height == 0:
+        return single
+    return pl.concat([single, _classify_mail_lists(lists)])
+
+
+def _is_mail_list() -> pl.Expr:
+    return pl.col("object").str.contains(_MAIL_LIST).fill_null(False)
+
+
+def _classify_mail_lists(lists: pl.DataFrame) -> pl.DataFrame:
+    """Classify 'a@x;b@y' recipient lists by their most telling recipient.
+
+    The host is the first recipient domain with a category (personal mail,
+    for one), else the first recipient's domain.
+
+    NOTE: a list that starts with an internal address and also names an
+    uncategorised partner domain gets the internal host, so that mail does
+    not count as external.
+    """
+    parts = lists.with_columns(
+        pl.col("object").str.to_lowercase().str.split(";").alias("part")
+    ).explode("part")
+    parts = parts.with_columns(pl.col("part").str.strip_chars())
+    classified = classify_single(
+        parts.select(pl.col("part").alias("object")).unique()
+    ).rename({"object": "part"})
+    parts = parts.join(classified, on="part", how="left", maintain_order="left")
+    return parts.group_by("object", maintain_order=True).agg(
+        pl.coalesce(
+            pl.col("host").filter(pl.col("category").is_not_null()).first(),
+            pl.col("host").first(),
+        ).alias("host"),
+        pl.col("category").drop_nulls().first().alias("category"),
+    )
+
+
+def classify_single(frame: pl.DataFrame) -> pl.DataFrame:
+    """Classify one URL or mail address per row of the `object` column."""
     frame = frame.with_columns(
         host_of("object").alias("host"),
         pl.col("object")

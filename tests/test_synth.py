@@ -210,10 +210,11 @@ def test_end_to_end_floors(small_case, small_org: Path):
     run = evaluation.evaluate_run(result.risk, truth, SMALL["users"], SMALL["days"])
     summary = evaluation.summarise([run])
 
-    # Floors a little below the values measured on this seed; a small
-    # organisation puts a sixth of everyone in the daily top 10, so the
-    # benign rate per 1,000 is far above the full-size target.
-    assert summary.overall_recall >= 0.6
-    assert summary.precision >= 0.3
-    assert summary.reasons_correct >= 0.65
-    assert summary.benign_per_1000_per_day <= 80.0
+    # Floors a little below the values measured on this seed (recall 0.82,
+    # precision 0.64, reasons 0.89, 4.4 benign per 1,000 per day). With 60
+    # people one benign slot a day is already 17 per 1,000, so the benign
+    # ceiling is looser than the full-size target.
+    assert summary.overall_recall >= 0.7
+    assert summary.precision >= 0.5
+    assert summary.reasons_correct >= 0.75
+    assert summary.benign_per_1000_per_day <= 10.0

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Rows per Arrow batch when reading events: each batch is compacted before
 # the next is read, so the full table never exists with text columns.
-LOAD_BATCH_ROWS = 500_000
+LOAD_BATCH_ROWS = 200_000
 
 
 class AnalysisError(Exception):
@@ -37,7 +37,8 @@ def load_events(workspace: Workspace, until: date | None = None) -> pl.DataFrame
 
     Low-cardinality text columns arrive as categoricals (see
     analytics.events.compact_events), and `message` is cut to its first
-    MESSAGE_PREFIX_CHARS characters because the analytics read no more of it.
+    MESSAGE_PREFIX_CHARS characters, because the analytics read no more of
+    it, and stored as a categorical.
     """
     columns = [
         f"left(message, {MESSAGE_PREFIX_CHARS}) AS message"
@@ -51,7 +52,12 @@ def load_events(workspace: Workspace, until: date | None = None) -> pl.DataFrame
         sql += " WHERE timestamp < CAST(? AS DATE) + INTERVAL 1 DAY"
         params.append(until)
     reader = workspace.con.execute(sql, params).fetch_record_batch(LOAD_BATCH_ROWS)
-    batches = [compact_events(pl.from_arrow(batch)) for batch in reader]
+    # The cut messages take a handful of values, so they are categorical too.
+    short_message = pl.col("message").cast(pl.Categorical())
+    batches = [
+        compact_events(pl.from_arrow(batch)).with_columns(short_message)
+        for batch in reader
+    ]
     if not batches:
         return compact_events(workspace.con.execute(sql + " LIMIT 0", params).pl())
     return pl.concat(batches, rechunk=False)

@@ -11,6 +11,11 @@ from analytics.detectors.common import Context, findings_frame, sentence
 OWNER_MIN_DAYS = 5
 OWNER_MIN_SHARE = 0.6
 SNOOP_WINDOW_DAYS = 14
+# Events of other accounts from an identity's own address in one day before
+# they are reported as impersonation.
+IMPERSONATION_MIN_EVENTS = 2
+# Earlier days on which the account used the address, at most.
+IMPERSONATION_MAX_EARLIER_DAYS = 3
 
 
 def host_owners(events: pl.DataFrame) -> pl.DataFrame:
@@ -19,38 +24,55 @@ def host_owners(events: pl.DataFrame) -> pl.DataFrame:
     The owner is the identity with the most logon days on the host before
     that day. Columns: host, day, owner_iid, owner_days, host_days.
     """
+    logons = events.filter(pl.col("is_logon") & pl.col("host").is_not_null())
+    return owners(logons, "host")
+
+
+def owners(events: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Return the owner of each `key` value as of the start of every day it occurs.
+
+    The owner is the identity with the most active days on that value
+    (host, IP address) before the day. Columns: `key`, day, owner_iid,
+    owner_days, host_days (identity-days on the value, all identities).
+    """
     days = (
-        events.filter(pl.col("is_logon") & pl.col("host").is_not_null())
-        .select("host", "iid", "day")
+        events.filter(pl.col(key).is_not_null())
+        .select(key, "iid", "day")
         .unique()
-        .sort("host", "day", "iid")
+        .sort(key, "day", "iid")
     )
     days = days.with_columns(
-        pl.int_range(1, pl.len() + 1).over("host", "iid").alias("count"),
-        pl.int_range(1, pl.len() + 1).over("host").alias("total"),
+        pl.int_range(1, pl.len() + 1).over(key, "iid").alias("count"),
+        pl.int_range(1, pl.len() + 1).over(key).alias("total"),
     )
-    leader = pl.col("count") == pl.col("count").cum_max().over("host")
+    leader = pl.col("count") == pl.col("count").cum_max().over(key)
     days = days.with_columns(
         pl.when(leader).then(pl.col("iid")).alias("owner_iid"),
         pl.when(leader).then(pl.col("count")).alias("owner_days"),
     ).with_columns(
-        pl.col("owner_iid").forward_fill().over("host"),
-        pl.col("owner_days").forward_fill().over("host"),
+        pl.col("owner_iid").forward_fill().over(key),
+        pl.col("owner_days").forward_fill().over(key),
     )
     end_of_day = (
-        days.group_by("host", "day")
+        days.group_by(key, "day")
         .agg(
             pl.col("owner_iid").last(),
             pl.col("owner_days").last(),
             pl.col("total").last().alias("host_days"),
         )
-        .sort("host", "day")
+        .sort(key, "day")
     )
     shifted = [
-        pl.col(name).shift(1).over("host").alias(name)
+        pl.col(name).shift(1).over(key).alias(name)
         for name in ("owner_iid", "owner_days", "host_days")
     ]
     return end_of_day.with_columns(shifted)
+
+
+def _owned() -> pl.Expr:
+    return (pl.col("owner_days") >= OWNER_MIN_DAYS) & (
+        pl.col("owner_days") >= OWNER_MIN_SHARE * pl.col("host_days")
+    )
 
 
 def _foreign_host_logons(ctx: Context) -> pl.DataFrame:
@@ -59,10 +81,7 @@ def _foreign_host_logons(ctx: Context) -> pl.DataFrame:
     logons = logons.select("event_id", "iid", "day", "host").join(
         owners, on=["host", "day"], how="left"
     )
-    owned = (pl.col("owner_days") >= OWNER_MIN_DAYS) & (
-        pl.col("owner_days") >= OWNER_MIN_SHARE * pl.col("host_days")
-    )
-    return logons.filter(owned & (pl.col("owner_iid") != pl.col("iid")))
+    return logons.filter(_owned() & (pl.col("owner_iid") != pl.col("iid")))
 
 
 def logon_as_other(ctx: Context) -> pl.DataFrame:
@@ -96,8 +115,73 @@ def logon_as_other(ctx: Context) -> pl.DataFrame:
         pl.col("host").fill_null("unknown"),
     )
     score = 60.0 + 10.0 * pl.col("targets").list.len().clip(upper_bound=4)
-    return findings_frame(
+    explicit_findings = findings_frame(
         per_day, "logon_as_other", "logon_as_other", score, reason, None, ctx.config
+    ).with_columns(per_day["event_ids"])
+    return pl.concat([explicit_findings, used_from_own_address(ctx)])
+
+
+def used_from_own_address(ctx: Context) -> pl.DataFrame:
+    """Report other people's accounts acting from an identity's own IP address.
+
+    Events of account X may come from an address that identity Y has used
+    on most of its days (see OWNER_MIN_DAYS and OWNER_MIN_SHARE). Then the
+    person at that address most likely used X's account, so the finding
+    goes to Y, the address's usual user, and not to X. Mails sent that way make the
+    feature "mass_mail", anything else "logon_as_other".
+    """
+    events = ctx.events.filter(pl.col("ip").is_not_null())
+    address_owners = owners(events, "ip")
+    # The usual user must be at that address the same day: an address that a
+    # DHCP or VPN pool hands to someone else after them is no impersonation.
+    # The account must also be new at that address, because an egress or VPN
+    # address that several people share every day is no impersonation.
+    seen = events.select("iid", "day", "ip").unique().sort("iid", "ip", "day")
+    seen = seen.with_columns(
+        pl.int_range(pl.len()).over("iid", "ip").alias("earlier_days")
+    )
+    present = seen.select(pl.col("iid").alias("owner_iid"), "day", "ip")
+    foreign = (
+        events.select("event_id", "iid", "day", "ip", "is_mail")
+        .join(address_owners, on=["ip", "day"], how="inner")
+        .filter(_owned() & (pl.col("owner_iid") != pl.col("iid")))
+        .join(present, on=["owner_iid", "day", "ip"], how="semi")
+        .join(seen, on=["iid", "day", "ip"], how="left")
+        .filter(pl.col("earlier_days") <= IMPERSONATION_MAX_EARLIER_DAYS)
+    )
+    names = ctx.people.select("iid", pl.col("identity").alias("account"))
+    per_day = (
+        foreign.join(names, on="iid", how="left")
+        .group_by(pl.col("owner_iid").alias("iid"), "day")
+        .agg(
+            pl.len().alias("count"),
+            pl.col("is_mail").sum().alias("mails"),
+            pl.col("account").unique().sort().alias("accounts"),
+            pl.col("ip").cast(pl.String).first().alias("address"),
+            pl.col("event_id").sort().head(ctx.config.evidence_cap).alias("event_ids"),
+        )
+        .filter(pl.col("count") >= IMPERSONATION_MIN_EVENTS)
+    )
+    reason = sentence(
+        "{} events of the account(s) {} came from {}, the address this person "
+        "uses, {} of them sent mails",
+        pl.col("count"),
+        pl.col("accounts").list.join(", "),
+        pl.col("address"),
+        pl.col("mails"),
+    )
+    feature = (
+        pl.when(pl.col("mails") * 2 >= pl.col("count"))
+        .then(pl.lit("mass_mail"))
+        .otherwise(pl.lit("logon_as_other"))
+    )
+    score = (
+        40.0
+        + 10.0 * pl.col("accounts").list.len().clip(upper_bound=3)
+        + 10.0 * pl.col("count").cast(pl.Float64).log10().clip(upper_bound=2.0)
+    )
+    return findings_frame(
+        per_day, "impersonation", feature, score, reason, None, ctx.config
     ).with_columns(per_day["event_ids"])
 
 

@@ -36,6 +36,8 @@ VOLUME_SPECS: tuple[tuple[str, str, str, str | None], ...] = (
     ("volume", "bytes_up", "bytes uploaded or copied out", "is_upload_ext"),
 )
 BYTES_MIN = 50_000_000
+# Calendar days of history before the recent window that low-and-slow needs.
+LOW_SLOW_MIN_HISTORY_DAYS = 14
 
 
 def weekly(ctx: Context) -> pl.Expr:
@@ -212,57 +214,88 @@ def job_search(ctx: Context) -> pl.DataFrame:
 
 
 def low_and_slow(ctx: Context) -> pl.DataFrame:
-    """Report a sustained rise of downloads and outside uploads over weeks.
+    """Report a sustained rise of file volumes that comes with new outside uploads.
 
-    The last `low_slow_window_days` days' count R is compared with the count
-    E expected from the `low_slow_history_days` before them, times the peer
-    group's median ratio that day (so a team that grows busier together
-    stays quiet). A finding needs R / E >= `low_slow_ratio` and a Poisson
-    z-score (R - E) / sqrt(E + 1) of at least 4. A rise that lasts is
-    reported once a week, not every day, so it does not outweigh one-day
-    findings in the decayed risk sum.
+    Volume is files downloaded, files read and uploads outside the
+    organisation. The last `low_slow_window_days` days' sum R is compared
+    with the sum E expected from the daily mean of the
+    `low_slow_history_days` before them, times the peer group's median ratio
+    that day (so a team that grows busier together stays quiet). A finding
+    needs R / E >= `low_slow_ratio` and a z-score of R - E of at least
+    `low_slow_min_z` (Poisson variance, widened for a short history). It
+    also needs `low_slow_min_uploads` outside uploads in the window, and
+    `low_slow_upload_ratio` times what the earlier days make expected,
+    because a rise of work alone is not exfiltration. The finding repeats
+    on every active day of the rise, so the risk builds up while it lasts.
     """
     config = ctx.config
     recent_days = config.low_slow_window_days
     total = recent_days + config.low_slow_history_days
-    value = pl.col("downloads") + pl.col("uploads_ext")
+    value = pl.col("downloads") + pl.col("file_reads") + pl.col("uploads_ext")
     daily = ctx.daily.with_columns(value.alias("_v")).with_columns(
-        pl.col("_v").rolling_sum_by("day", f"{recent_days}d").over("iid").alias("_r"),
-        pl.col("_v").rolling_sum_by("day", f"{total}d").over("iid").alias("_t"),
+        _rolling("_v", recent_days).alias("_r"),
+        _rolling("_v", total).alias("_t"),
+        _rolling("uploads_ext", recent_days).alias("_up_r"),
+        _rolling("uploads_ext", total).alias("_up_t"),
     )
     before_days = (pl.col("age_days") - recent_days + 1).clip(1, total - recent_days)
     before_mean = (pl.col("_t") - pl.col("_r")) / before_days
+    uploads_expected = (pl.col("_up_t") - pl.col("_up_r")) / before_days * recent_days
     ratio = (pl.col("_r") / recent_days) / pl.max_horizontal(before_mean, pl.lit(0.1))
-    daily = daily.with_columns(ratio.alias("_ratio"), before_mean.alias("_before"))
+    established = pl.col("age_days") >= recent_days + LOW_SLOW_MIN_HISTORY_DAYS
+    daily = daily.with_columns(
+        ratio.alias("_ratio"),
+        before_mean.alias("_before"),
+        uploads_expected.alias("_up_expected"),
+    )
     daily = daily.with_columns(
         pl.col("_ratio")
+        .filter(established)
         .median()
         .over("peer", "day")
+        .fill_null(1.0)
         .clip(lower_bound=1.0)
         .alias("_peer_ratio")
     )
     expected = pl.col("_before") * recent_days * pl.col("_peer_ratio")
+    # Poisson variance of the recent sum plus that of the estimate from a
+    # short history: E^2 / (events before).
+    before_sum = pl.col("_t") - pl.col("_r")
+    variance = expected + expected.pow(2) / (before_sum + 1) + 1
     daily = daily.with_columns(
-        ((pl.col("_r") - expected) / (expected + 1).sqrt()).alias("_poisson_z"),
+        ((pl.col("_r") - expected) / variance.sqrt()).alias("_poisson_z"),
         (pl.col("_r") / pl.max_horizontal(expected, pl.lit(1.0))).alias("_adj_ratio"),
     )
+    new_uploads = (pl.col("_up_r") >= config.low_slow_min_uploads) & (
+        pl.col("_up_r") >= config.low_slow_upload_ratio * (pl.col("_up_expected") + 1)
+    )
     rows = daily.filter(
-        (pl.col("age_days") >= 2 * recent_days)
+        established
         & (pl.col("_adj_ratio") >= config.low_slow_ratio)
-        & (pl.col("_poisson_z") >= 4.0)
+        & (pl.col("_poisson_z") >= config.low_slow_min_z)
         & (pl.col("_r") >= 2 * config.min_volume)
-        & weekly(ctx)
+        & new_uploads
     )
     reason = sentence(
-        "downloads and outside uploads over the last {} days average {} a day, "
-        "{}x the {} a day before; the peer group's median ratio is {}",
+        "files downloaded, read or uploaded over the last {} days average {} a "
+        "day, {}x the {} a day before (peer group's median ratio {}), with {} "
+        "uploads outside the organisation where {} were usual",
         recent_days,
         fmt_num(pl.col("_r") / recent_days, 1),
         fmt_num(pl.col("_ratio"), 1),
         fmt_num(pl.col("_before"), 1),
         fmt_num(pl.col("_peer_ratio"), 2),
+        pl.col("_up_r"),
+        fmt_num(pl.col("_up_expected")),
     )
-    score = (10.0 + 4.0 * (pl.col("_poisson_z") - 4.0)).clip(upper_bound=30.0)
+    score = (
+        config.low_slow_score + 3.0 * (pl.col("_poisson_z") - config.low_slow_min_z)
+    ).clip(upper_bound=2 * config.low_slow_score)
     return findings_frame(
-        rows, "low_and_slow", "volume", score, reason, "is_download", config
+        rows, "low_and_slow", "volume", score, reason, "is_upload_ext", config
     )
+
+
+def _rolling(column: str, days: int) -> pl.Expr:
+    """Return the sum of `column` over the last `days` calendar days, per identity."""
+    return pl.col(column).rolling_sum_by("day", f"{days}d").over("iid")

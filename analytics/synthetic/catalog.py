@@ -119,8 +119,10 @@ JOB_SITES = (
     "https://www.monster.com/jobs/search",
     "https://www.totaljobs.com/jobs",
 )
+# Consumer cloud drives; each must be a cloud_storage entry of
+# resources/analytics/domains.csv, so the detectors see them as such.
 CLOUD_DRIVES = (
-    "https://drive.personal-cloud.example/upload",
+    "https://www.wetransfer.com/upload",
     "https://www.dropbox.com/upload",
     "https://drive.google.com/upload",
     "https://mega.nz/upload",

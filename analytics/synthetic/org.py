@@ -178,7 +178,8 @@ def build_organisation(
     travel_share = np.array([0.02] + [catalog.DEPARTMENTS[i][4] for i in dept])
     office = rng.choice(len(catalog.OFFICES), users, p=catalog.OFFICE_WEIGHTS)
     host_numbers = rng.choice(90_000, users, replace=False) + 10_000
-    ip_third = 1 + office * 40 + (np.arange(users) // 250)
+    # One address per workstation: (third, fourth octet) is unique per index.
+    ip_third = 1 + office * 40 + (np.arange(users) // 240)
     people = pl.DataFrame(
         {
             "user_id": ids,

@@ -150,9 +150,13 @@ def explode(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def place_ip(place: np.ndarray, user: np.ndarray) -> np.ndarray:
-    """Public address of a sign-in from `place`: 100.64.<place prefix>.<host>."""
+    """Public address of a sign-in from `place`, one per person and place.
+
+    The form is 100.<64 + block>.<place prefix>.<host> inside the shared
+    address space 100.64.0.0/10, unique for up to 16,000 people.
+    """
     prefixes = np.array([p[2] for p in PLACES])[place]
-    return np.char.add(
-        np.char.add("100.64.", prefixes.astype(str)),
-        np.char.add(".", (1 + user % 250).astype(str)),
-    )
+    second = np.char.add("100.", (64 + (user // 250) % 64).astype(str))
+    third = np.char.add(".", prefixes.astype(str))
+    fourth = np.char.add(".", (1 + user % 250).astype(str))
+    return np.char.add(np.char.add(second, third), fourth)
