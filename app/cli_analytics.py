@@ -183,13 +183,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def print_top_risk(workspace, day: date | None, limit: int) -> None:
     """Print the riskiest identities on `day` with the findings behind them."""
+    from analytics.config import AnalyticsConfig
     from workspace.analysis import findings_of, top_risk
 
     day, top = top_risk(workspace, day, limit)
+    floor = AnalyticsConfig().min_risk
     if top.height == 0:
-        print(f"no identity has a risk score on {day}")
+        print(f"no identity has a risk score of {floor:g} or more on {day}")
         return
-    print(f"riskiest identities on {day}:")
+    print(
+        f"riskiest identities on {day} (identities below a risk of {floor:g} "
+        "are not listed; pass --as-of for another day):"
+    )
     for row in top.iter_rows(named=True):
         print(f"{row['score']:7.1f}  {row['identity']}")
         findings = findings_of(workspace, row["identity"], day)
