@@ -93,10 +93,18 @@ def fmt_bytes(expr: pl.Expr) -> pl.Expr:
     return pl.format("{} MB", (expr / 1e6).round(1))
 
 
-def ratio_text(value: pl.Expr, median: pl.Expr) -> pl.Expr:
-    """Return '38x' for value over a median floored at 1."""
-    ratio = value / pl.max_horizontal(median, pl.lit(1.0))
-    return pl.format("{}x", ratio.round(1))
+def ratio_text(value: pl.Expr, median: pl.Expr, unit: float = 1.0) -> pl.Expr:
+    """Return '38x' for value over median, or 'far above' when the median is tiny.
+
+    A median below `unit` (1 for counts, 0.1 MB for byte counts) makes any
+    multiple meaningless to a reader, such as 516000000x a usual of zero.
+    """
+    ratio = value / median
+    return (
+        pl.when(median >= unit)
+        .then(pl.format("{}x", ratio.round(1)))
+        .otherwise(pl.lit("far above"))
+    )
 
 
 def sentence(template: str, *args: object) -> pl.Expr:

@@ -33,7 +33,7 @@ VOLUME_SPECS: tuple[tuple[str, str, str, str | None], ...] = (
         "is_mail_personal",
     ),
     ("mass_mail", "mails", "mails sent", "is_mail"),
-    ("volume", "bytes_up", "bytes uploaded or copied out", "is_upload_ext"),
+    ("volume", "bytes_up", "uploaded or copied out", "is_upload_ext"),
 )
 BYTES_MIN = 50_000_000
 # Calendar days of history before the recent window that low-and-slow needs.
@@ -68,20 +68,30 @@ def volume(ctx: Context) -> pl.DataFrame:
         others = pl.max_horizontal(pl.col(f"{column}_peer_high") - 1, pl.lit(0)).cast(
             pl.Int64
         )
-        reason = (
-            pl.when(own)
+        unit = 100_000.0 if column.startswith("bytes") else 1.0
+        peers = (
+            pl.when(pl.col("peer_size") > 1)
             .then(
                 sentence(
-                    "{} {}, {} the usual {} a day; {} of {} others in {} exceeded "
-                    "{}x their usual that day",
-                    shown,
-                    noun,
-                    ratio_text(value, usual),
-                    usual_text,
+                    "{} of {} others in {} exceeded {}x their usual that day",
                     others,
                     pl.col("peer_size") - 1,
                     pl.col("peer"),
                     config.ratio_threshold,
+                )
+            )
+            .otherwise(sentence("nobody else in {} to compare with", pl.col("peer")))
+        )
+        reason = (
+            pl.when(own)
+            .then(
+                sentence(
+                    "{} {}, {} the usual {} a day; {}",
+                    shown,
+                    noun,
+                    ratio_text(value, usual, unit),
+                    usual_text,
+                    peers,
                 )
             )
             .otherwise(
@@ -90,7 +100,7 @@ def volume(ctx: Context) -> pl.DataFrame:
                     "that day",
                     shown,
                     noun,
-                    ratio_text(value, pl.col(f"{column}_peer_med")),
+                    ratio_text(value, pl.col(f"{column}_peer_med"), unit),
                     fmt_num(pl.col(f"{column}_peer_med")),
                     pl.col("peer"),
                 )
