@@ -156,6 +156,26 @@ def add_analysis_commands(commands: argparse._SubParsersAction) -> None:
     triage.add_argument("--note", help="why, in a sentence")
     triage.set_defaults(handler=cmd_triage)
 
+    identities = commands.add_parser(
+        "identities", help="list which accounts were linked to which person, and why"
+    )
+    identities.add_argument("case", type=Path, help="case folder")
+    identities.add_argument("--identity", help="only this person's accounts")
+    identities.set_defaults(handler=cmd_identities)
+
+    link = commands.add_parser(
+        "link",
+        help="link an account to a person (or unlink it with --remove); "
+        "takes effect at the next 'vigil analyze'",
+    )
+    link.add_argument("case", type=Path, help="case folder")
+    link.add_argument("account", help="account as 'vigil identities' lists it")
+    link.add_argument("identity", nargs="?", help="person (identity) to link it to")
+    link.add_argument(
+        "--remove", action="store_true", help="drop the investigator's link instead"
+    )
+    link.set_defaults(handler=cmd_link)
+
 
 def cmd_directory(args: argparse.Namespace) -> int:
     from workspace import Workspace
@@ -219,4 +239,36 @@ def cmd_triage(args: argparse.Namespace) -> int:
             print(f"vigil: error: {exc}", file=sys.stderr)
             return 1
     print(f"finding {args.finding_id} marked {args.state}; run 'vigil analyze' again")
+    return 0
+
+
+def cmd_identities(args: argparse.Namespace) -> int:
+    from workspace import Workspace
+    from workspace.analysis import list_identities
+
+    with Workspace.open(args.case) as workspace:
+        rows = list_identities(workspace, args.identity)
+    if rows.height == 0:
+        print("no identities: run 'vigil analyze' first, or check --identity")
+        return 1
+    print(f"{'identity':24} {'rule':16} account")
+    for row in rows.iter_rows(named=True):
+        print(f"{row['identity']:24} {row['rule']:16} {row['account']}")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from workspace import Workspace
+    from workspace.analysis import set_identity_override
+
+    if args.remove == (args.identity is not None):
+        print(
+            "vigil: error: give an identity to link to, or --remove, not both",
+            file=sys.stderr,
+        )
+        return 2
+    with Workspace.open(args.case) as workspace:
+        set_identity_override(workspace, args.account, args.identity)
+    action = "unlinked" if args.remove else f"linked to {args.identity}"
+    print(f"account {args.account} {action}; run 'vigil analyze' again")
     return 0

@@ -186,3 +186,52 @@ def findings_of(workspace: Workspace, identity: str, day: date) -> pl.DataFrame:
         "WHERE identity = ? AND day <= ? ORDER BY day DESC, score DESC",
         [identity, day],
     ).pl()
+
+
+def list_identities(workspace: Workspace, identity: str | None = None) -> pl.DataFrame:
+    """Return account, identity and linking rule, optionally for one identity.
+
+    Investigator overrides show the rule ``override`` even before the next
+    analysis applies them.
+    """
+    ensure_analytics_tables(workspace)
+    where, params = ("WHERE identity = ?", [identity]) if identity else ("", [])
+    return workspace.con.execute(
+        "SELECT account, identity, rule FROM ("
+        "  SELECT account, identity, 'override' AS rule FROM identity_overrides"
+        "  UNION ALL"
+        "  SELECT i.account, i.identity, i.rule FROM identities i"
+        "  WHERE i.account NOT IN (SELECT account FROM identity_overrides)"
+        f") {where} ORDER BY identity, account",
+        params,
+    ).pl()
+
+
+def set_identity_override(
+    workspace: Workspace, account: str, identity: str | None
+) -> None:
+    """Link `account` to `identity`, or remove its link when `identity` is None.
+
+    The change is written to the audit log and takes effect at the next
+    analysis.
+    """
+    ensure_analytics_tables(workspace)
+    account = account.strip().lower()
+    con = workspace.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM identity_overrides WHERE account = ?", [account])
+        if identity is not None:
+            con.execute(
+                "INSERT INTO identity_overrides VALUES (?, ?, ?)",
+                [account, identity.strip(), utc_now()],
+            )
+        workspace.audit(
+            "identity-linked" if identity else "identity-unlinked",
+            {"account": account, "identity": identity},
+            con=con,
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
