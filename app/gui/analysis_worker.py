@@ -13,12 +13,13 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from analytics.config import AnalyticsConfig
 from analytics.pipeline import analyze
 from app.gui.background import CaseSession
+from app.gui.worker_thread import WorkerController
 from workspace import Workspace
 from workspace.analysis import (
     load_directory,
@@ -120,62 +121,21 @@ class AnalysisWorker(QObject):
         return outcome.cancelled
 
 
-class AnalysisController(QObject):
+class AnalysisController(WorkerController):
     """Starts analysis workers on their own QThread and relays their signals."""
 
-    sig_started = Signal()
     sig_stage = Signal(int, int, str)
-    sig_finished = Signal(object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker: AnalysisWorker | None = None
-        self._thread: QThread | None = None
-
-    def is_running(self) -> bool:
-        return self.worker is not None
+    busy_message = "an analysis is already running; wait or cancel it"
 
     def start(
         self, session: CaseSession, config: AnalyticsConfig | None = None
     ) -> AnalysisWorker:
         """Start analysing the session's case on a new thread."""
-        if self.worker is not None:
-            raise RuntimeError("an analysis is already running; wait or cancel it")
+        self.check_idle()
         worker = AnalysisWorker(session, config or AnalyticsConfig())
-        thread = QThread(self)
-        thread.setObjectName("vigil-analysis")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.sig_stage.connect(self.sig_stage)
-        worker.sig_finished.connect(self._on_finished)
-        self.worker, self._thread = worker, thread
-        self.sig_started.emit()
-        thread.start()
+        self.launch(worker, "vigil-analysis")
         return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def wait(self) -> None:
-        """Cancel and block until the worker thread ends (used when closing).
-
-        The stage in progress runs to its end, so this can take as long as
-        the slowest stage.
-        """
-        if self._thread is not None:
-            self.cancel()
-            self._thread.quit()
-            self._thread.wait()
-
-    def _on_finished(self, outcome: AnalysisOutcome) -> None:
-        thread = self._thread
-        self.worker, self._thread = None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        self.sig_finished.emit(outcome)
 
 
 class AnalysisProgress(QWidget):

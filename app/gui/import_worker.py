@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.gui.background import CaseSession
+from app.gui.worker_thread import WorkerController
 from importers.base import ImportOptions, SourceError
 from workspace.importing import FileResult, expand_paths, import_paths
 
@@ -135,68 +136,32 @@ class ImportWorker(QObject):
         self.sig_progress.emit(fraction, index, count, events)
 
 
-class ImportController(QObject):
+class ImportController(WorkerController):
     """Starts import workers on their own QThread and relays their signals."""
 
-    sig_started = Signal()
     sig_progress = Signal(float, int, int, int)
     sig_file_finished = Signal(int)
-    sig_finished = Signal(object)
+    busy_message = "an import is already running; wait or cancel it"
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker: ImportWorker | None = None
-        self._thread: QThread | None = None
         self.files: list[Path] = []
-
-    def is_running(self) -> bool:
-        return self.worker is not None
 
     def start(
         self, session: CaseSession, paths: list[Path], options: ImportOptions
     ) -> ImportWorker:
         """Start importing `paths` into the session's case on a new thread."""
-        if self.worker is not None:
-            raise RuntimeError("an import is already running; wait or cancel it")
+        self.check_idle()
         self.files = []
         worker = ImportWorker(session, list(paths), options)
-        thread = QThread(self)
-        thread.setObjectName("vigil-import")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.sig_files.connect(self._on_files)
         worker.sig_progress.connect(self.sig_progress)
         worker.sig_file_finished.connect(self.sig_file_finished)
-        worker.sig_finished.connect(self._on_finished)
-        self.worker, self._thread = worker, thread
-        # Emitted before the thread starts, so a slot that cancels at once
-        # stops the import before its first batch.
-        self.sig_started.emit()
-        thread.start()
+        self.launch(worker, "vigil-import")
         return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def wait(self) -> None:
-        """Cancel and block until the worker thread ends (used when closing)."""
-        if self._thread is not None:
-            self.cancel()
-            self._thread.quit()
-            self._thread.wait()
 
     def _on_files(self, files: list[Path]) -> None:
         self.files = files
-
-    def _on_finished(self, outcome: ImportOutcome) -> None:
-        thread = self._thread
-        self.worker, self._thread = None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        self.sig_finished.emit(outcome)
 
 
 class ImportProgressPanel(QWidget):
