@@ -43,7 +43,7 @@ class Column:
 
 
 COLUMNS = (
-    Column("timestamp", "Time (UTC)", 158),
+    Column("timestamp", "Time (UTC)", 205),  # room for microseconds
     Column("user_name", "User", 130),
     Column("event_action", "Action", 130),
     Column("event_outcome", "Outcome", 66),
