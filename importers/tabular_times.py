@@ -13,7 +13,6 @@ import polars as pl
 
 from importers.timeparse import localize, offset_minutes, parse_any
 
-TIME_COLUMNS = ("timestamp", "tz_offset_min", "tz_assumed")
 _ORDER = "__vigil_order"
 _WALL = "__vigil_wall"
 _OFFSET = "__vigil_offset"
@@ -49,7 +48,7 @@ def parse_times(raw: pl.Expr, time_format: str | None, tz: str | None) -> list[p
 
 
 def fast_times(frame: pl.DataFrame, tz: str | None) -> pl.DataFrame:
-    """Add TIME_COLUMNS for ISO 8601 values. Other values get a null timestamp.
+    """Add the time columns for ISO 8601 values. Others get a null timestamp.
 
     The trailing offset is cut off and the rest must match one fixed layout
     exactly, so a value such as ``2024-03-04T09-41-17+00:00`` is rejected,
@@ -78,7 +77,7 @@ def fast_times(frame: pl.DataFrame, tz: str | None) -> pl.DataFrame:
 def add_times(
     frame: pl.DataFrame, time_format: str | None, tz: str | None
 ) -> pl.DataFrame:
-    """Add the TIME_COLUMNS parsed from the ``timestamp_raw`` column of `frame`.
+    """Add the time columns parsed from the ``timestamp_raw`` column of `frame`.
 
     Rows keep their order. A value no layout accepts gets a null timestamp.
     """

@@ -39,7 +39,8 @@ class Workspace:
     def create(cls, root: Path | str, name: str | None = None) -> Workspace:
         """Create a new case folder with an empty database.
 
-        Raises CaseError if the folder already holds a case.
+        Raises CaseError if the folder already contains a case, or is a
+        non-empty folder without one.
         """
         root = Path(root)
         db_path = root / DB_NAME
@@ -51,7 +52,7 @@ class Workspace:
             )
         if root.is_dir() and any(root.iterdir()):
             raise CaseError(
-                f"{root}: folder is not empty and holds no case; choose a new "
+                f"{root}: folder is not empty and contains no case; choose a new "
                 "or empty folder so that a case never mixes with evidence files"
             )
         root.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,8 @@ class Workspace:
     def open(cls, root: Path | str, read_only: bool = False) -> Workspace:
         """Open an existing case, checking its schema version.
 
-        Raises CaseError when the folder holds no case or a newer schema.
+        Raises CaseError when the folder contains no case, another process has
+        it open, or its schema version differs.
         """
         root = Path(root)
         db_path = root / DB_NAME
@@ -118,7 +120,7 @@ class Workspace:
         return dict(self.con.execute("SELECT key, value FROM meta").fetchall())
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection for another thread, sharing this database."""
+        """Return a new connection to this database, for use by another thread."""
         cursor = self.con.cursor()
         cursor.execute("SET TimeZone = 'UTC'")
         return cursor

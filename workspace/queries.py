@@ -47,7 +47,7 @@ _NULL_KEY = {
 
 @dataclass(frozen=True)
 class EventFilter:
-    """What the investigator narrowed the events to.
+    """Filter the investigator applies to the events.
 
     Attributes:
         text: case-insensitive substring matched against user, host, IP,
@@ -97,7 +97,7 @@ class EventFilter:
 
 @dataclass
 class PageCursor:
-    """Where the next page starts: the last row's sort key and event id."""
+    """Position of the next page: the sort key and event id of the last row."""
 
     sort: str = "timestamp"
     descending: bool = False
