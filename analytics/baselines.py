@@ -78,6 +78,9 @@ def _rolling_statistics(
 ) -> list[pl.Series]:
     """Return `<f>_med`, `<f>_iqr` and `<f>_max` over each identity's past days.
 
+    `<f>_max` leaves out the last day of the window, so that the first day
+    of a run of high days does not hide the second one.
+
     The window contains the previous `baseline_days` rows of the same identity.
     From an identity's row number `baseline_days` on, that is the same as a
     rolling window over the whole sorted column, which is much cheaper than
@@ -99,7 +102,7 @@ def _rolling_statistics(
             median = past.rolling_median(window_size=window, min_samples=1)
             q75 = past.rolling_quantile(0.75, window_size=window, min_samples=1)
             q25 = past.rolling_quantile(0.25, window_size=window, min_samples=1)
-            maximum = past.rolling_max(window_size=window, min_samples=1)
+            maximum = past.shift(1).rolling_max(window_size=window - 1, min_samples=1)
             exprs = {
                 "med": later(median),
                 "iqr": later(q75 - q25),

@@ -17,6 +17,7 @@ ALL_DETECTORS = (
     "snooping",
     "peer_rare",
     "volume",
+    "large_mail",
     "after_hours",
     "job_search",
     "low_and_slow",
@@ -94,7 +95,14 @@ class AnalyticsConfig:
         half_life_days: half-life of a finding's weight in the risk score.
         risk_window_days: days after a finding during which it can appear
             among the top reasons.
-        min_risk: smallest risk kept in the risk table.
+        alert_risk: risk at which an identity is at high risk: the level
+            that raises an alert and enters the daily top-10 review.
+        min_risk: smallest risk kept in the risk table; from here up to
+            `alert_risk` the level is medium.
+        large_mail_bytes: size from which one mail to an outside address
+            is reported.
+        large_mail_multiple: that mail must also be this many times the
+            largest outside mail the identity sent before.
         benign_weight: weight of a finding triaged benign, and of later
             findings of the same identity and feature.
         confirmed_weight: weight of a finding triaged confirmed.
@@ -143,7 +151,10 @@ class AnalyticsConfig:
     seed: int = 0
     half_life_days: float = 7.0
     risk_window_days: int = 28
-    min_risk: float = 40.0
+    alert_risk: float = 40.0
+    min_risk: float = 15.0
+    large_mail_bytes: int = 10_000_000
+    large_mail_multiple: float = 4.0
     benign_weight: float = 0.1
     confirmed_weight: float = 1.0
     detector_weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
@@ -173,7 +184,7 @@ class AnalyticsConfig:
             ValueError: for another name.
         """
         # A trivial method ranks everyone, with no weights and no floor.
-        plain = {"detector_weights": (), "min_risk": 0.0}
+        plain = {"detector_weights": (), "min_risk": 0.0, "alert_risk": 0.0}
         if name == "most_events":
             return cls(detectors=(), most_events_mode=True, **plain)
         if name == "zscore_only":

@@ -8,6 +8,10 @@ scenario is active that day (start to end plus seven days). Benign users are
 people with no scenario at all. A detection has correct reasons when one of
 the person's top three features on the first detection day is among the
 scenario's expected features.
+
+Only rows at the high level count for the top ten when the risk table has
+levels. A scenario that reached the medium level but never the top ten is
+counted as "medium", which is where an accidental leak belongs.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ def top_slots(risk: pl.DataFrame, k: int = TOP_K) -> pl.DataFrame:
     columns = ["identity", "day", "score"]
     if "top_features" in risk.columns:
         columns.append("top_features")
+    if "level" in risk.columns:
+        risk = risk.filter(pl.col("level") == "high")
     ranked = (
         risk.select(columns)
         .filter(pl.col("score") > 0)
@@ -98,6 +104,19 @@ def evaluate_run(
         .filter((pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until")))
         .sort("day")
     )
+    medium_rows = (
+        risk.filter(pl.col("level") == "medium")
+        if "level" in risk.columns
+        else risk.clear()
+    )
+    flagged = (
+        medium_rows.select(pl.col("identity").str.to_lowercase(), "day")
+        .join(windows, on="identity", how="inner")
+        .filter((pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until")))
+        .select("scenario_id")
+        .unique()
+        .with_columns(flagged=pl.lit(True))
+    )
     first = hits.group_by("scenario_id").agg(
         pl.col("day").first().alias("first_day"),
         pl.col("top_features").first().alias("features"),
@@ -106,15 +125,24 @@ def evaluate_run(
     detections = (
         windows.select("scenario_id", "scenario", "start")
         .join(first, on="scenario_id", how="left")
+        .join(flagged, on="scenario_id", how="left")
         .with_columns(
             detected=pl.col("first_day").is_not_null(),
+            medium=pl.col("flagged").fill_null(False) & pl.col("first_day").is_null(),
             days_to_detection=(pl.col("first_day") - pl.col("start")).dt.total_days(),
             reason_ok=pl.col("features")
             .list.set_intersection(pl.col("expected"))
             .list.len()
             > 0,
         )
-        .select("scenario_id", "scenario", "detected", "days_to_detection", "reason_ok")
+        .select(
+            "scenario_id",
+            "scenario",
+            "detected",
+            "medium",
+            "days_to_detection",
+            "reason_ok",
+        )
     )
     active = slots.join(windows, on="identity", how="inner").filter(
         (pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until"))
@@ -136,6 +164,8 @@ class Summary:
     """Pooled metrics of one method over several runs."""
 
     recall: dict[str, float] = field(default_factory=dict)  # per scenario kind
+    # per kind: share that reached the medium level but not the top ten
+    medium: dict[str, float] = field(default_factory=dict)
     scenarios: dict[str, int] = field(default_factory=dict)
     overall_recall: float = 0.0
     precision: float = 0.0
@@ -170,10 +200,13 @@ def summarise(runs: list[SeedMetrics]) -> Summary:
     detections = pl.concat([run.detections for run in runs])
     summary = Summary()
     by_kind = detections.group_by("scenario").agg(
-        pl.col("detected").mean().alias("recall"), pl.len().alias("count")
+        pl.col("detected").mean().alias("recall"),
+        pl.col("medium").mean().alias("medium"),
+        pl.len().alias("count"),
     )
-    for kind, recall, count in by_kind.sort("scenario").iter_rows():
+    for kind, recall, medium, count in by_kind.sort("scenario").iter_rows():
         summary.recall[kind] = float(recall)
+        summary.medium[kind] = float(medium)
         summary.scenarios[kind] = int(count)
     targeted = detections.filter(~pl.col("scenario").is_in(OUTSIDE_TARGET))
     if targeted.height:
@@ -204,10 +237,11 @@ def markdown_tables(title: str, summaries: dict[str, Summary]) -> str:
     lines = [
         f"### {title}",
         "",
-        "| method | recall (targeted) | departing | low and slow | accidental leak "
+        "| method | recall (targeted) | departing | low and slow "
+        "| accidental leak top 10 | accidental leak medium "
         "| precision top-10 | median days | p90 days | benign /1,000/day "
         "| reasons correct |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
         lines.append(
@@ -215,6 +249,7 @@ def markdown_tables(title: str, summaries: dict[str, Summary]) -> str:
             f"| {_number(s.recall.get('departing_employee'))} "
             f"| {_number(s.recall.get('low_and_slow'))} "
             f"| {_number(s.recall.get('accidental_leak'))} "
+            f"| {_number(s.medium.get('accidental_leak'))} "
             f"| {s.precision:.2f} | {_number(s.median_days, 1)} "
             f"| {_number(s.p90_days, 1)} | {s.benign_per_1000_per_day:.2f} "
             f"| {s.reasons_correct:.2f} |"

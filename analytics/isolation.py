@@ -50,7 +50,14 @@ def isolation_forest(ctx: Context) -> pl.DataFrame:
     scores = np.full(daily.height, np.nan)
     thresholds = np.full(daily.height, np.nan)
     top = np.full((daily.height, 3), -1, dtype=np.int64)
+    # Blocks that end before an incremental run's first day are not needed:
+    # each block's forest depends only on earlier rows and its own seed.
+    first_block = 0
+    if ctx.since is not None:
+        first_block = (ctx.since - ctx.first_day).days // config.forest_refit_days
     for index in np.unique(block):
+        if index < first_block:
+            continue
         train = np.flatnonzero(block < index)
         if train.size < config.forest_min_rows:
             continue

@@ -4,6 +4,10 @@ risk(D) = sum over findings f with day(f) <= D of
 weight(f) * score(f) * 0.5 ** ((D - day(f)) / half_life). The weight is 1
 unless the investigator triaged the finding, or an earlier finding of the
 same identity and feature, as benign.
+
+Each row carries a level: "high" from `alert_risk` up, the identities an
+analyst reviews first (at most ten a day in the evaluation), and "medium"
+from `min_risk` up to there.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ RISK_SCHEMA: dict[str, pl.DataType] = {
     "score": pl.Float64,
     "top_reasons": pl.List(pl.String),
     "top_features": pl.List(pl.String),
+    "level": pl.String,
 }
 
 
@@ -75,8 +80,8 @@ def risk_scores(
         triage: finding_id, state.
 
     Returns:
-        identity, day, score, top_reasons, top_features (RISK_SCHEMA), rows
-        with a score below `min_risk` left out.
+        identity, day, score, top_reasons, top_features, level (RISK_SCHEMA),
+        rows with a score below `min_risk` left out.
     """
     if findings.height == 0:
         return pl.DataFrame(schema=RISK_SCHEMA)
@@ -102,9 +107,14 @@ def risk_scores(
     risk = grid.filter(pl.col("score") >= config.min_risk).select(
         "identity", "day", "score"
     )
-    return risk.join(
-        explain(weighted, risk, decay, config), on=["identity", "day"], how="left"
-    ).select(RISK_SCHEMA.keys())
+    level = pl.when(pl.col("score") >= config.alert_risk).then(pl.lit("high"))
+    return (
+        risk.join(
+            explain(weighted, risk, decay, config), on=["identity", "day"], how="left"
+        )
+        .with_columns(level.otherwise(pl.lit("medium")).alias("level"))
+        .select(RISK_SCHEMA.keys())
+    )
 
 
 def explain(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def add_synth_commands(commands: argparse._SubParsersAction) -> None:
         help="measure detection on synthetic organisations through the real importers",
     )
     evaluate.add_argument(
-        "--seeds", default="101-112", help="report seeds, e.g. 101-112 or 101,105"
+        "--seeds", default="201-210", help="report seeds, e.g. 201-210 or 201,205"
     )
     evaluate.add_argument("--users", type=int, default=1000)
     evaluate.add_argument("--days", type=int, default=180)
@@ -60,6 +61,12 @@ def add_synth_commands(commands: argparse._SubParsersAction) -> None:
         "--tune",
         action="store_true",
         help="run the tuning seeds instead and print the tables without writing --out",
+    )
+    evaluate.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="seeds run at once, each in its own process (default 1)",
     )
     evaluate.add_argument("--out", type=Path, help="Markdown file to write")
     evaluate.add_argument(
@@ -97,26 +104,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    scorers = run.pipeline_scorers()
+    if args.jobs < 1:
+        print("vigil: error: --jobs must be 1 or more", file=sys.stderr)
+        return 2
     modes = {"Dense": args.insider_rate}
     if args.sparse_rate:
         modes["Sparse"] = args.sparse_rate
-    results = {}
-    for mode, rate in modes.items():
-        runs = []
-        for seed in seeds:
-            seed_run = run.run_seed(
-                seed, args.users, args.days, rate, scorers, workdir=args.workdir
-            )
-            timings = ", ".join(f"{k} {v:.1f} s" for k, v in seed_run.seconds.items())
-            print(
-                f"{mode} seed {seed}: {seed_run.events:,} events, "
-                f"{seed_run.quarantined} quarantined; {timings}",
-                file=sys.stderr,
-            )
-            runs.append(seed_run)
-        results[mode] = (rate, runs)
-    text = run.report_markdown(results, args.users, args.days)
+
+    def progress(mode: str, seed_run) -> None:
+        timings = ", ".join(f"{k} {v:.1f} s" for k, v in seed_run.seconds.items())
+        print(
+            f"{mode} seed {seed_run.seed}: {seed_run.events:,} events, "
+            f"{seed_run.quarantined} quarantined; {timings}",
+            file=sys.stderr,
+        )
+
+    started = time.perf_counter()
+    results = run.run_modes(
+        modes, seeds, args.users, args.days, args.jobs, args.workdir, progress
+    )
+    text = run.report_markdown(
+        results, args.users, args.days, time.perf_counter() - started, args.jobs
+    )
     print(text)
     if args.out and not args.tune:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +153,11 @@ def add_analysis_commands(commands: argparse._SubParsersAction) -> None:
     )
     analyze.add_argument(
         "--top", type=int, default=10, help="identities to print (default 10)"
+    )
+    analyze.add_argument(
+        "--full",
+        action="store_true",
+        help="recompute everything, not only the days after the last run",
     )
     analyze.set_defaults(handler=cmd_analyze)
 
@@ -192,11 +206,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from workspace.analysis import run_analysis
 
     with Workspace.open(args.case) as workspace:
-        result = run_analysis(workspace)
-        print(
-            f"{result.identities['identity'].n_unique()} identities, "
-            f"{result.findings.height} findings, {result.risk.height} risk rows"
-        )
+        result = run_analysis(workspace, full=args.full)
+        people = result.identities["identity"].n_unique()
+        if result.mode == "risk":
+            print(f"{result.why}: risk recomputed, {result.risk.height} risk rows")
+        elif result.mode == "incremental":
+            print(
+                f"incremental run from {result.since}, because {result.why}: "
+                f"{people} identities, {result.findings.height} findings and "
+                f"{result.risk.height} risk rows from that day on"
+            )
+        else:
+            print(
+                f"full run, because {result.why}: {people} identities, "
+                f"{result.findings.height} findings, {result.risk.height} risk rows"
+            )
         print_top_risk(workspace, args.as_of, args.top)
     return 0
 
@@ -207,16 +231,16 @@ def print_top_risk(workspace, day: date | None, limit: int) -> None:
     from workspace.analysis import findings_of, top_risk
 
     day, top = top_risk(workspace, day, limit)
-    floor = AnalyticsConfig().min_risk
+    config = AnalyticsConfig()
     if top.height == 0:
-        print(f"no identity has a risk score of {floor:g} or more on {day}")
+        print(f"no identity has a risk score of {config.min_risk:g} or more on {day}")
         return
     print(
-        f"riskiest identities on {day} (identities below a risk of {floor:g} "
-        "are not listed; pass --as-of for another day):"
+        f"riskiest identities on {day} (high from {config.alert_risk:g}, medium "
+        f"from {config.min_risk:g}, lower not listed; pass --as-of for another day):"
     )
     for row in top.iter_rows(named=True):
-        print(f"{row['score']:7.1f}  {row['identity']}")
+        print(f"{row['score']:7.1f}  {row['level'] or '':6}  {row['identity']}")
         findings = findings_of(workspace, row["identity"], day)
         shown = findings.filter(findings["feature"].is_in(row["top_features"])).unique(
             "feature", keep="first", maintain_order=True

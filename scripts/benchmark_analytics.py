@@ -15,8 +15,15 @@ With --case-sizes the script also writes a case of that many events with
 DuckDB (no importers) in a temporary folder, then in a fresh process loads
 it with workspace.analysis.load_events and analyses it, timing both.
 
+With --incremental-size the script writes such a case and holds back its
+last --new-days days. It runs a full analysis through workspace.analysis,
+adds the held-back days as a new source and runs again, which makes an
+incremental run, and then forces a full run on the same events. The
+incremental run's time is reported as a ratio to that last full run, in
+the same process.
+
 Usage: python scripts/benchmark_analytics.py [--sizes 1000000,3000000,10000000]
-       [--case-sizes 1000000,3000000]
+       [--case-sizes 1000000,3000000] [--incremental-size 3000000 --new-days 7]
 """
 
 from __future__ import annotations
@@ -271,6 +278,66 @@ def run_case(size: int, seed: int) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+def timed_incremental(root: Path, new_days: int) -> dict:
+    """Time a full run, an incremental run after new days, and a forced full run."""
+    from workspace.analysis import compute_analysis, plan_analysis, store_results
+    from workspace.case import Workspace
+
+    workspace = Workspace.open(root)
+    con = workspace.con
+    try:
+        cut = con.execute(
+            "SELECT max(timestamp)::DATE - ?::INTEGER + 1 FROM events", [new_days]
+        ).fetchone()[0]
+        con.execute(
+            "CREATE TEMP TABLE held_back AS SELECT * FROM events WHERE timestamp >= ?",
+            [cut],
+        )
+        con.execute("DELETE FROM events WHERE timestamp >= ?", [cut])
+        con.execute("UPDATE held_back SET source_id = 2")
+        measured: dict = {"new_days": new_days, "since": cut.isoformat()}
+        for name, full in (("first", False), ("incremental", False), ("full", True)):
+            if name == "incremental":
+                new_events = con.execute("SELECT count(*) FROM held_back").fetchone()[0]
+                measured["new_events"] = new_events
+                con.execute("INSERT INTO events SELECT * FROM held_back")
+            began = time.perf_counter()
+            plan = plan_analysis(workspace, full=full)
+            planned = time.perf_counter()
+            result = compute_analysis(workspace, plan)
+            computed = time.perf_counter()
+            store_results(workspace, result, plan)
+            stored = time.perf_counter()
+            measured[f"{name}_seconds"] = stored - began
+            measured[f"{name}_steps"] = {
+                "plan": planned - began,
+                "compute": computed - planned,
+                "store": stored - computed,
+                **result.timings,
+            }
+            measured[f"{name}_mode"] = result.mode
+        measured["events"] = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        workspace.close()
+    measured["peak_rss_gib"] = peak_rss_gib()
+    return measured
+
+
+def run_incremental(size: int, seed: int, new_days: int) -> dict:
+    """Write a case in one process, then time the three runs in another."""
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
+        root = Path(tmp) / "benchmark.vigil"
+        base = [sys.executable, __file__, "--seed", str(seed), "--case", str(root)]
+        subprocess.run([*base, "--build-case", str(size)], check=True)
+        output = subprocess.run(
+            [*base, "--time-incremental", str(new_days)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
 def run_child(size: int, reference: int, seed: int) -> None:
     """Analyse the reference frame, then `size` events; print one JSON line.
 
@@ -368,7 +435,16 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated event counts of cases written with DuckDB, then "
         "loaded and analysed in a fresh process (default: none)",
     )
+    parser.add_argument(
+        "--incremental-size",
+        type=int,
+        help="events of a case analysed in full, then again after new days",
+    )
+    parser.add_argument(
+        "--new-days", type=int, default=7, help="days held back (default 7)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--time-incremental", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--case", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--build-case", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load-case", type=int, help=argparse.SUPPRESS)
@@ -381,6 +457,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.load_case is not None:
         print(json.dumps(timed_case(args.case, args.load_case)))
+        return 0
+    if args.time_incremental is not None:
+        print(json.dumps(timed_incremental(args.case, args.time_incremental)))
+        return 0
+    if args.incremental_size:
+        run = run_incremental(args.incremental_size, args.seed, args.new_days)
+        print(
+            f"{run['events']:,} events, {run['new_events']:,} new in the last "
+            f"{run['new_days']} days (from {run['since']}): first run "
+            f"{run['first_seconds']:.1f} s ({run['first_mode']}), incremental "
+            f"{run['incremental_seconds']:.1f} s ({run['incremental_mode']}), "
+            f"forced full {run['full_seconds']:.1f} s; incremental / full "
+            f"{run['incremental_seconds'] / run['full_seconds']:.2f}; peak "
+            f"{run['peak_rss_gib']:.2f} GiB"
+        )
+        for name in ("first", "incremental", "full"):
+            steps = run[f"{name}_steps"].items()
+            steps = ", ".join(f"{step} {seconds:.2f}" for step, seconds in steps)
+            print(f"    {name}: {steps}")
         return 0
     runs = []
     for size in (int(s) for s in args.sizes.split(",") if s):

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from analytics_helpers import START, add, day, directory, event, routine
 
+from analytics.config import AnalyticsConfig
 from analytics.pipeline import analyze
 from analytics.reference import classify_objects, country_code
 
@@ -59,6 +60,27 @@ def test_impersonation_blames_address_owner(base):
     assert "user07" in owner["reason"][0]
     assert owner["event_ids"][0].len() == 20
     assert account.height == 0
+
+
+def test_impersonated_account_findings_discounted(base):
+    events = add(base, mails_as("user07", "10.0.0.16", 60))
+    full = AnalyticsConfig()
+
+    result = analyze(events, directory(), config=full)
+    alone = analyze(
+        events,
+        directory(),
+        config=full.with_changes(
+            detectors=tuple(d for d in full.detectors if d != "logon_as_other")
+        ),
+    )
+
+    own = findings_of(result, "user07", "volume")
+    undiscounted = findings_of(alone, "user07", "volume")
+    assert undiscounted.height >= 1
+    assert own.height == undiscounted.height
+    assert own["score"].max() < 0.5 * undiscounted["score"].max()
+    assert "reported for user06" in own["reason"][0]
 
 
 def test_shared_address_quiet(base):

@@ -193,3 +193,61 @@ def test_baseline_configs_run(base):
     for name in ("most_events", "zscore_only", "isolation_only"):
         result = analyze(events, directory(), config=AnalyticsConfig.baseline(name))
         assert set(result.risk.columns) >= {"identity", "day", "score", "top_features"}
+
+
+def outside_mail(user: str, size: int, to: str, offset: int = SCORED_DAY) -> dict:
+    return event(user, day(offset), "mail-send", obj=to, bytes=size)
+
+
+def test_large_outside_mail_ranks_medium(base):
+    events = add(base, [outside_mail("user05", 30_000_000, "legal@partner.example")])
+
+    result = analyze(events, directory())
+
+    found = findings_on(result, "user05", "large_mail")
+    risk = result.risk.filter(
+        (pl.col("identity") == "user05")
+        & (pl.col("day") == START + timedelta(days=SCORED_DAY))
+    )
+    assert found.height == 1
+    assert found["reason"][0].startswith("one mail of 30.0 MB to partner.example")
+    assert risk["level"].to_list() == ["medium"]
+
+
+def test_large_mail_to_personal_address_ranks_high(base):
+    events = add(base, [outside_mail("user05", 30_000_000, "me@gmail.com")])
+
+    result = analyze(events, directory())
+
+    risk = result.risk.filter(
+        (pl.col("identity") == "user05")
+        & (pl.col("day") == START + timedelta(days=SCORED_DAY))
+    )
+    assert (
+        "a personal address" in findings_on(result, "user05", "large_mail")["reason"][0]
+    )
+    assert risk["level"].to_list() == ["high"]
+
+
+def test_large_mail_like_earlier_ones_quiet(base):
+    rows = [
+        outside_mail("user05", 25_000_000, "legal@partner.example", offset)
+        for offset in (30, 44)
+    ]
+    events = add(base, rows)
+
+    result = analyze(events, directory())
+
+    assert findings_on(result, "user05", "large_mail", 30).height == 1
+    assert findings_on(result, "user05", "large_mail").height == 0
+
+
+def test_second_day_of_bulk_download_fires(base):
+    events = add(
+        base, downloads("user03", 150) + downloads("user03", 200, SCORED_DAY + 1)
+    )
+
+    result = analyze(events, directory())
+
+    assert findings_on(result, "user03", "bulk_download").height == 1
+    assert findings_on(result, "user03", "bulk_download", SCORED_DAY + 1).height == 1

@@ -172,7 +172,9 @@ def test_own_baselines_match_per_identity():
             past.rolling_median(window_size=window, min_samples=1)
             .over("iid")
             .alias(f"{name}_med"),
-            past.rolling_max(window_size=window, min_samples=1)
+            # The maximum leaves out the window's last day (yesterday).
+            past.shift(1)
+            .rolling_max(window_size=window - 1, min_samples=1)
             .over("iid")
             .alias(f"{name}_max"),
             (q75 - q25).over("iid").alias(f"{name}_iqr"),

@@ -197,6 +197,79 @@ def test_metrics_on_known_risk():
     assert summary.reasons_correct == 1.0
 
 
+def test_medium_level_counted_apart_from_top_ten():
+    truth = pl.DataFrame(
+        {
+            "scenario_id": ["S1", "S2"],
+            "scenario": ["accidental_leak", "bulk_download"],
+            "user_id": ["ann", "bob"],
+            "start": [date(2024, 1, 10), date(2024, 1, 10)],
+            "end": [date(2024, 1, 10), date(2024, 1, 10)],
+            "expected_features": ["large_mail", "bulk_download"],
+        }
+    )
+    risk = pl.DataFrame(
+        {
+            "identity": ["ann", "bob"],
+            "day": [date(2024, 1, 10), date(2024, 1, 10)],
+            "score": [25.0, 60.0],
+            "top_features": [["large_mail"], ["bulk_download"]],
+            "level": ["medium", "high"],
+        }
+    )
+
+    summary = evaluation.summarise(
+        [evaluation.evaluate_run(risk, truth, users=1000, days=10)]
+    )
+
+    assert summary.recall == {"accidental_leak": 0.0, "bulk_download": 1.0}
+    assert summary.medium == {"accidental_leak": 1.0, "bulk_download": 0.0}
+
+
+def test_evaluate_command_runs_seeds_in_parallel(tmp_path: Path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "evaluation.md"
+    code = main(
+        [
+            "evaluate",
+            "--seeds",
+            "201",
+            "--users",
+            "40",
+            "--days",
+            "30",
+            "--insider-rate",
+            "0.1",
+            "--sparse-rate",
+            "0.05",
+            "--jobs",
+            "2",
+            "--workdir",
+            str(tmp_path),
+            "--out",
+            str(out),
+        ]
+    )
+
+    text = out.read_text(encoding="utf-8")
+    assert code == 0
+    assert "### Dense: insider rate 10.0%, seeds 201" in text
+    assert "### Sparse: insider rate 5.0%, seeds 201" in text
+    assert "with 2 seed(s) at a time" in text
+    assert "Sparse seed 201:" in capsys.readouterr().err
+    assert not any(path.name.startswith("vigil-eval-") for path in tmp_path.iterdir())
+
+
+def test_evaluate_refuses_tuning_seeds(capsys):
+    from app.cli import main
+
+    code = main(["evaluate", "--seeds", "3"])
+
+    assert code == 2
+    assert "tuning seeds" in capsys.readouterr().err
+
+
 def test_end_to_end_floors(small_case, small_org: Path):
     pytest.importorskip("analytics.pipeline", reason="analytics pipeline not built")
     from analytics.pipeline import AnalyticsConfig, analyze
@@ -211,10 +284,10 @@ def test_end_to_end_floors(small_case, small_org: Path):
     summary = evaluation.summarise([run])
 
     # Floors a little below the values measured on this seed (recall 0.82,
-    # precision 0.64, reasons 0.89, 4.4 benign per 1,000 per day). With 60
+    # precision 0.67, reasons 0.90, 1.9 benign per 1,000 per day). With 60
     # people one benign slot a day is already 17 per 1,000, so the benign
     # ceiling is looser than the full-size target.
     assert summary.overall_recall >= 0.7
-    assert summary.precision >= 0.5
-    assert summary.reasons_correct >= 0.75
-    assert summary.benign_per_1000_per_day <= 10.0
+    assert summary.precision >= 0.55
+    assert summary.reasons_correct >= 0.8
+    assert summary.benign_per_1000_per_day <= 5.0

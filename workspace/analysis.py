@@ -1,23 +1,32 @@
 """Run the analytics on a case and keep identities, findings, risk and triage.
 
-Every run recomputes from all events. The analytics are walk-forward, so a
-full run gives the same risk for old days as before, and new events only add
-days. A recompute from the first new day would save the feature pass over
-older events but not the baselines, which need those events anyway. The benchmark
-(scripts/benchmark_analytics.py) measures the full run's time.
+A run is incremental when it can be. The case remembers what the last run
+saw: the event count of every source and a fingerprint of the directory,
+the identity links and the settings. When only new sources were imported
+since, the run starts at the first day of their events: findings before
+that day stay as stored, and the findings and risk from that day on are
+replaced. Because every detector looks only at earlier days and at the
+same day of the peer group, this gives what a full run gives. Any other
+change (directory, links, settings, a source removed) makes a full run,
+and a run with no new events only recomputes the risk, which picks up
+triage. The baselines still read every event, so an incremental run saves
+the evidence and storage work of old days, not the reading.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
 from analytics.config import AnalyticsConfig
 from analytics.events import EVENT_COLUMNS, MESSAGE_PREFIX_CHARS, compact_events
-from analytics.pipeline import AnalysisResult, analyze
-from analytics.risk import TRIAGE_STATES
+from analytics.pipeline import FINDINGS_SCHEMA, AnalysisResult, analyze
+from analytics.risk import RISK_SCHEMA, TRIAGE_STATES, risk_scores
 from workspace.case import Workspace, utc_now
 from workspace.directory import ensure_analytics_tables, load_directory
 
@@ -26,6 +35,11 @@ logger = logging.getLogger(__name__)
 # Rows per Arrow batch when reading events: each batch is compacted before
 # the next is read, so the full table never exists with text columns.
 LOAD_BATCH_ROWS = 200_000
+# Key in the meta table of the state the last analysis run saw.
+STATE_KEY = "analysis_state"
+# Part of the state's fingerprint: a change of the analytics that alters
+# results must change this, so that old cases get one full run.
+ANALYSIS_VERSION = "2"
 
 
 class AnalysisError(Exception):
@@ -75,49 +89,179 @@ def load_overrides(workspace: Workspace) -> pl.DataFrame:
     ).pl()
 
 
-def run_analysis(
-    workspace: Workspace, config: AnalyticsConfig | None = None
-) -> AnalysisResult:
-    """Analyse all events of the case and replace the stored results."""
+@dataclass
+class AnalysisPlan:
+    """What a run will do and the inputs it read.
+
+    Attributes:
+        mode: "full", "incremental" (from `since` on) or "risk" (no new
+            events: the risk is recomputed from the stored findings).
+        since: first day recomputed in an incremental run.
+        why: one sentence for the investigator on why this mode.
+        state: the run state to store with the results.
+    """
+
+    mode: str
+    since: date | None
+    why: str
+    state: dict
+    config: AnalyticsConfig
+    directory: pl.DataFrame | None = None
+    triage: pl.DataFrame | None = None
+    overrides: pl.DataFrame | None = None
+    earlier: pl.DataFrame | None = None
+
+
+def plan_analysis(
+    workspace: Workspace, config: AnalyticsConfig | None = None, full: bool = False
+) -> AnalysisPlan:
+    """Read the inputs of a run and decide between full, incremental and risk."""
     ensure_analytics_tables(workspace)
-    result = analyze(
-        load_events(workspace),
-        load_directory(workspace),
-        triage=load_triage(workspace),
-        config=config or AnalyticsConfig(),
-        overrides=load_overrides(workspace),
-    )
-    store_results(workspace, result)
+    config = config or AnalyticsConfig()
+    directory = load_directory(workspace)
+    overrides = load_overrides(workspace)
+    triage = load_triage(workspace)
+    sources = {
+        str(source): (int(count), first)
+        for source, count, first in workspace.con.execute(
+            "SELECT source_id, count(*), min(timestamp)::DATE FROM events "
+            "GROUP BY source_id"
+        ).fetchall()
+    }
+    state = {
+        "fingerprint": _fingerprint(config, directory, overrides),
+        "sources": {source: count for source, (count, _) in sources.items()},
+    }
+    previous = _read_state(workspace)
+    plan = AnalysisPlan("full", None, "", state, config, directory, triage, overrides)
+    if full:
+        plan.why = "a full run was asked for"
+    elif previous is None:
+        plan.why = "the case has no earlier analysis"
+    elif previous.get("fingerprint") != state["fingerprint"]:
+        plan.why = "the directory, identity links or settings changed"
+    elif any(
+        state["sources"].get(source) != count
+        for source, count in previous.get("sources", {}).items()
+    ):
+        plan.why = "a source analysed before has changed or is gone"
+    else:
+        new = [
+            first
+            for source, (_, first) in sources.items()
+            if source not in previous["sources"]
+        ]
+        if not new:
+            plan.mode, plan.why = "risk", "no events were added since the last run"
+        else:
+            plan.mode, plan.since = "incremental", min(new)
+            plan.why = f"{len(new)} new source(s) with events from {plan.since} on"
+            plan.earlier = workspace.con.execute(
+                "SELECT * FROM findings WHERE day < ?", [plan.since]
+            ).pl()
+    return plan
+
+
+def compute_analysis(workspace: Workspace, plan: AnalysisPlan) -> AnalysisResult:
+    """Run the analytics the plan asks for (no writes to the case)."""
+    result = _compute(workspace, plan)
+    result.mode, result.why = plan.mode, plan.why
     return result
 
 
-def store_results(workspace: Workspace, result: AnalysisResult) -> None:
-    """Replace identities, findings and risk in one transaction."""
+def _compute(workspace: Workspace, plan: AnalysisPlan) -> AnalysisResult:
+    if plan.mode == "risk":
+        findings = workspace.con.execute("SELECT * FROM findings").pl()
+        identities = workspace.con.execute(
+            "SELECT account, identity, rule FROM identities"
+        ).pl()
+        last_day = workspace.con.execute(
+            "SELECT max(timestamp)::DATE FROM events"
+        ).fetchone()[0]
+        risk = risk_scores(
+            findings.cast(FINDINGS_SCHEMA), last_day, plan.config, plan.triage
+        )
+        return AnalysisResult(identities, findings.clear(), risk, pl.DataFrame(), {})
+    events = load_events(workspace)
+    return analyze(
+        events,
+        plan.directory,
+        triage=plan.triage,
+        config=plan.config,
+        overrides=plan.overrides,
+        since=plan.since,
+        earlier=plan.earlier,
+    )
+
+
+def run_analysis(
+    workspace: Workspace, config: AnalyticsConfig | None = None, full: bool = False
+) -> AnalysisResult:
+    """Analyse the case, incrementally when it can, and store the results."""
+    plan = plan_analysis(workspace, config, full)
+    logger.info("analysis run: %s (%s)", plan.mode, plan.why)
+    result = compute_analysis(workspace, plan)
+    store_results(workspace, result, plan)
+    return result
+
+
+def _fingerprint(
+    config: AnalyticsConfig, directory: pl.DataFrame | None, overrides: pl.DataFrame
+) -> str:
+    digest = hashlib.sha256()
+    digest.update(ANALYSIS_VERSION.encode())
+    digest.update(repr(config).encode())
+    for frame in (directory, overrides):
+        if frame is not None:
+            digest.update(frame.sort(frame.columns[0]).write_csv().encode())
+    return digest.hexdigest()
+
+
+def _read_state(workspace: Workspace) -> dict | None:
+    row = workspace.con.execute(
+        "SELECT value FROM meta WHERE key = ?", [STATE_KEY]
+    ).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def store_results(
+    workspace: Workspace, result: AnalysisResult, plan: AnalysisPlan | None = None
+) -> None:
+    """Store a run's results and state in one transaction.
+
+    A full run replaces identities, findings and risk. An incremental run
+    replaces findings and risk from its first day on; a risk run replaces
+    the risk only.
+    """
     con = workspace.con
+    mode = plan.mode if plan is not None else "full"
+    since = plan.since if plan is not None else None
     tables = {
         "identities": result.identities.select("account", "identity", "rule"),
-        "findings": result.findings.select(
-            "finding_id",
-            "identity",
-            "day",
-            "detector",
-            "feature",
-            "score",
-            "reason",
-            "event_ids",
-        ),
-        "risk": result.risk.select(
-            "identity", "day", "score", "top_reasons", "top_features"
-        ),
+        "findings": result.findings.select(FINDINGS_SCHEMA.keys()),
+        "risk": result.risk.select(RISK_SCHEMA.keys()),
     }
+    if mode == "risk":
+        tables = {"risk": tables["risk"]}
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in tables.items():
-            con.execute(f"DELETE FROM {table}")
+            if since is not None and table != "identities":
+                con.execute(f"DELETE FROM {table} WHERE day >= ?", [since])
+            else:
+                con.execute(f"DELETE FROM {table}")
             con.register("analysis_rows", frame.to_arrow())
             con.execute(f"INSERT INTO {table} SELECT * FROM analysis_rows")
             con.unregister("analysis_rows")
+        if plan is not None:
+            con.execute("DELETE FROM meta WHERE key = ?", [STATE_KEY])
+            con.execute(
+                "INSERT INTO meta VALUES (?, ?)", [STATE_KEY, json.dumps(plan.state)]
+            )
         detail = {name: frame.height for name, frame in tables.items()}
+        detail["mode"] = mode
+        if since is not None:
+            detail["since"] = since.isoformat()
         workspace.audit("analysis-run", detail, con=con)
         con.execute("COMMIT")
     except Exception:
@@ -172,7 +316,7 @@ def top_risk(workspace: Workspace, day: date | None = None, limit: int = 10):
     if day is None:
         day = con.execute("SELECT max(day) FROM risk").fetchone()[0]
     frame = con.execute(
-        "SELECT identity, day, score, top_reasons, top_features FROM risk "
+        "SELECT identity, day, score, top_reasons, top_features, level FROM risk "
         "WHERE day = ? ORDER BY score DESC, identity LIMIT ?",
         [day, limit],
     ).pl()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from importers.base import SourceError
@@ -32,13 +33,25 @@ def ensure_analytics_tables(workspace: Workspace) -> None:
 
     A case opened read-only that already has the tables is left untouched.
     """
-    present = workspace.con.execute(
+    con = workspace.con
+    present = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'triage'"
     ).fetchone()[0]
-    if present:
+    if not present:
+        for statement in ANALYTICS_DDL:
+            con.execute(statement)
         return
-    for statement in ANALYTICS_DDL:
-        workspace.con.execute(statement)
+    # Cases analysed before risk levels existed get the column; their rows
+    # stay null until the next analysis.
+    has_level = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'risk' AND column_name = 'level'"
+    ).fetchone()[0]
+    if not has_level:
+        try:
+            con.execute("ALTER TABLE risk ADD COLUMN level VARCHAR")
+        except duckdb.Error as exc:  # a case opened read-only
+            logger.info("risk table has no level column: %s", exc)
 
 
 def read_directory_csv(path: Path) -> pl.DataFrame:

@@ -71,8 +71,8 @@ def risky_identities(workspace: Workspace, day: date) -> pl.DataFrame:
     """Return every identity with a risk score on `day`, riskiest first.
 
     Columns: identity, display_name, department, role (from the directory,
-    null when none was imported), score, top_reasons, top_features and
-    findings (the identity's findings up to and including `day`).
+    null when none was imported), score, level (high or medium), top_reasons,
+    top_features and findings (the identity's findings up to and including `day`).
     """
     return workspace.con.execute(
         """
@@ -80,7 +80,7 @@ def risky_identities(workspace: Workspace, day: date) -> pl.DataFrame:
             SELECT identity, count(*) AS findings FROM findings
             WHERE day <= ? GROUP BY identity
         )
-        SELECT r.identity, d.display_name, d.department, d.role, r.score,
+        SELECT r.identity, d.display_name, d.department, d.role, r.score, r.level,
                r.top_reasons, r.top_features, coalesce(c.findings, 0) AS findings
         FROM risk r
         LEFT JOIN directory d ON d.user_id = r.identity

@@ -124,6 +124,7 @@ ANALYTICS_DDL = [
         score        DOUBLE NOT NULL,
         top_reasons  VARCHAR[],
         top_features VARCHAR[],
+        level        VARCHAR,
         PRIMARY KEY (identity, day)
     )""",
     """CREATE TABLE IF NOT EXISTS triage (

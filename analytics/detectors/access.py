@@ -16,6 +16,9 @@ SNOOP_WINDOW_DAYS = 14
 IMPERSONATION_MIN_EVENTS = 2
 # Earlier days on which the account used the address, at most.
 IMPERSONATION_MAX_EARLIER_DAYS = 3
+# Share of its score that a finding keeps on a day another person used
+# the account from their own address.
+IMPERSONATED_WEIGHT = 0.2
 
 
 def host_owners(events: pl.DataFrame) -> pl.DataFrame:
@@ -121,15 +124,19 @@ def logon_as_other(ctx: Context) -> pl.DataFrame:
     return pl.concat([explicit_findings, used_from_own_address(ctx)])
 
 
-def used_from_own_address(ctx: Context) -> pl.DataFrame:
-    """Report other people's accounts acting from an identity's own IP address.
+def impersonated_events(ctx: Context) -> pl.DataFrame:
+    """Return events of an account that came from another identity's own address.
 
-    Events of account X may come from an address that identity Y has used
-    on most of its days (see OWNER_MIN_DAYS and OWNER_MIN_SHARE). Then the
-    person at that address most likely used X's account, so the finding
-    goes to Y, the address's usual user, and not to X. Mails sent that way make the
-    feature "mass_mail", anything else "logon_as_other".
+    Columns: event_id, iid (the account's identity), day, ip, is_mail and
+    owner_iid (the identity that usually works from that address). The
+    frame is computed once per run and kept in `ctx.shared`.
     """
+    if "impersonated" not in ctx.shared:
+        ctx.shared["impersonated"] = _impersonated_events(ctx)
+    return ctx.shared["impersonated"]
+
+
+def _impersonated_events(ctx: Context) -> pl.DataFrame:
     events = ctx.events.filter(pl.col("ip").is_not_null())
     address_owners = owners(events, "ip")
     # The usual user must be at that address the same day: an address that a
@@ -141,14 +148,76 @@ def used_from_own_address(ctx: Context) -> pl.DataFrame:
         pl.int_range(pl.len()).over("iid", "ip").alias("earlier_days")
     )
     present = seen.select(pl.col("iid").alias("owner_iid"), "day", "ip")
-    foreign = (
+    return (
         events.select("event_id", "iid", "day", "ip", "is_mail")
         .join(address_owners, on=["ip", "day"], how="inner")
         .filter(_owned() & (pl.col("owner_iid") != pl.col("iid")))
         .join(present, on=["owner_iid", "day", "ip"], how="semi")
         .join(seen, on=["iid", "day", "ip"], how="left")
         .filter(pl.col("earlier_days") <= IMPERSONATION_MAX_EARLIER_DAYS)
+        .select("event_id", "iid", "day", "ip", "is_mail", "owner_iid")
     )
+
+
+def discount_impersonated(
+    raw: pl.DataFrame, ctx: Context, weight: float = IMPERSONATED_WEIGHT
+) -> pl.DataFrame:
+    """Lower the findings of an account on the days another person used it.
+
+    When `used_from_own_address` gives a day of account X to identity Y,
+    X's own findings that day (mass mail, volumes) describe Y's acts. They
+    keep `weight` of their score and say where the events came from, so
+    the account's owner does not rank next to the person who used it.
+    """
+    foreign = impersonated_events(ctx)
+    names = ctx.people.select(pl.col("iid").alias("owner_iid"), "identity")
+    used = (
+        foreign.group_by("iid", "day")
+        .agg(pl.len().alias("_count"), pl.col("owner_iid").mode().first())
+        .filter(pl.col("_count") >= IMPERSONATION_MIN_EVENTS)
+        .join(names, on="owner_iid", how="left")
+        .select(
+            pl.col("iid").cast(pl.UInt32),
+            "day",
+            "_count",
+            pl.col("identity").alias("_by"),
+        )
+    )
+    if used.height == 0:
+        return raw
+    marked = raw.join(used, on=["iid", "day"], how="left")
+    hit = pl.col("_by").is_not_null() & (pl.col("detector") != "impersonation")
+    return marked.with_columns(
+        pl.when(hit)
+        .then(pl.col("score") * weight)
+        .otherwise(pl.col("score"))
+        .alias("score"),
+        pl.when(hit)
+        .then(
+            pl.format(
+                "{}; {} events of this account that day came from the address "
+                "{} uses, and are reported for {}",
+                pl.col("reason"),
+                pl.col("_count"),
+                pl.col("_by"),
+                pl.col("_by"),
+            )
+        )
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+    ).drop("_count", "_by")
+
+
+def used_from_own_address(ctx: Context) -> pl.DataFrame:
+    """Report other people's accounts acting from an identity's own IP address.
+
+    Events of account X may come from an address that identity Y has used
+    on most of its days (see OWNER_MIN_DAYS and OWNER_MIN_SHARE). Then the
+    person at that address most likely used X's account, so the finding
+    goes to Y, the address's usual user, and not to X. Mails sent that way make the
+    feature "mass_mail", anything else "logon_as_other".
+    """
+    foreign = impersonated_events(ctx)
     names = ctx.people.select("iid", pl.col("identity").alias("account"))
     per_day = (
         foreign.join(names, on="iid", how="left")
@@ -245,14 +314,21 @@ def peer_rare(ctx: Context) -> pl.DataFrame:
     """Report files that nobody in the identity's peer group had used before.
 
     Quiet during the case's warm-up, when every file is new to everyone.
+    Until the identity's baseline window has left that warm-up behind, its
+    highest earlier day is no guide (every file was new then), so the
+    finding does not need to beat it.
     """
     config = ctx.config
     minimum = max(3, config.min_volume // 2)
+    warm = 2 * config.warmup_days
+    above_max = (
+        pl.col("peer_rare") >= config.max_multiple * pl.col("peer_rare_max")
+    ) | (ctx.case_age < warm + config.baseline_days)
     rows = ctx.daily.filter(
         (pl.col("peer_rare") >= minimum)
         & (pl.col("peer_rare_adj").fill_null(0.0) >= config.z_threshold)
-        & (pl.col("peer_rare") >= config.max_multiple * pl.col("peer_rare_max"))
-        & (ctx.case_age >= 2 * config.warmup_days)
+        & above_max
+        & (ctx.case_age >= warm)
         & (pl.col("active_index") >= config.warmup_days)
     )
     reason = sentence(

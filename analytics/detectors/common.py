@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -34,6 +34,9 @@ class Context:
         people: one row per identity with iid, peer and directory dates.
         config: the tunables.
         first_day: first day of the whole case, for warm-up decisions.
+        since: in an incremental run, the first day whose findings are
+            kept; a detector may skip work that only serves earlier days.
+        shared: frames that several detectors need, computed once per run.
     """
 
     events: pl.DataFrame
@@ -41,6 +44,8 @@ class Context:
     people: pl.DataFrame
     config: AnalyticsConfig
     first_day: date
+    since: date | None = None
+    shared: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
     def case_age(self) -> pl.Expr:
@@ -89,8 +94,12 @@ def fmt_num(expr: pl.Expr, digits: int = 0) -> pl.Expr:
 
 
 def fmt_bytes(expr: pl.Expr) -> pl.Expr:
-    """Format a byte count as MB with one decimal."""
-    return pl.format("{} MB", (expr / 1e6).round(1))
+    """Format a byte count as MB with one decimal, or as kB below 1 MB."""
+    return (
+        pl.when(expr < 1e6)
+        .then(pl.format("{} kB", (expr / 1e3).round(0).cast(pl.Int64)))
+        .otherwise(pl.format("{} MB", (expr / 1e6).round(1)))
+    )
 
 
 def ratio_text(value: pl.Expr, median: pl.Expr, unit: float = 1.0) -> pl.Expr:

@@ -58,6 +58,8 @@ def volume(ctx: Context) -> pl.DataFrame:
         ratio_ok = value >= config.ratio_threshold * pl.max_horizontal(
             median.fill_null(pl.col(f"{column}_peer_med")), pl.lit(1.0)
         )
+        # The baseline maximum leaves out yesterday: a high day right after
+        # another one is the same run, not a new habit.
         above_max = value >= config.max_multiple * pl.col(f"{column}_max").fill_null(0)
         rows = ctx.daily.filter(
             (adjusted >= config.z_threshold) & (value >= floor) & ratio_ok & above_max
@@ -309,3 +311,72 @@ def low_and_slow(ctx: Context) -> pl.DataFrame:
 def _rolling(column: str, days: int) -> pl.Expr:
     """Return the sum of `column` over the last `days` calendar days, per identity."""
     return pl.col(column).rolling_sum_by("day", f"{days}d").over("iid")
+
+
+def large_mail(ctx: Context) -> pl.DataFrame:
+    """Report one large mail to an outside address, far above any earlier one.
+
+    A single large mail to a partner is often a mistake rather than theft,
+    so it scores in the medium band on its own; to a personal address it
+    scores high. Other findings of the same person add to it as usual.
+    """
+    config = ctx.config
+    mails = (
+        ctx.events.lazy()
+        .filter(pl.col("is_mail_ext") & pl.col("bytes").is_not_null())
+        .select(
+            "iid", "day", "timestamp", "event_id", "bytes", "site", "is_mail_personal"
+        )
+        .sort("iid", "timestamp", "event_id")
+        .with_columns(pl.col("bytes").cum_max().shift(1).over("iid").alias("before"))
+        .filter(
+            (pl.col("bytes") >= config.large_mail_bytes)
+            & (
+                pl.col("before").is_null()
+                | (pl.col("bytes") >= config.large_mail_multiple * pl.col("before"))
+            )
+        )
+        .group_by("iid", "day")
+        .agg(
+            pl.col("bytes").max().alias("largest"),
+            pl.col("before").min().alias("before"),
+            pl.len().alias("count"),
+            pl.col("site").sort_by("bytes", descending=True).first().cast(pl.String),
+            pl.col("is_mail_personal").any().alias("personal"),
+            pl.col("event_id").sort().head(config.evidence_cap).alias("event_ids"),
+        )
+        .collect()
+    )
+    earlier = (
+        pl.when(pl.col("before").is_null())
+        .then(pl.lit("the first mail this person sent outside"))
+        .otherwise(
+            sentence(
+                "the largest outside mail before was {}", fmt_bytes(pl.col("before"))
+            )
+        )
+    )
+    kind = (
+        pl.when(pl.col("personal"))
+        .then(pl.lit("a personal"))
+        .otherwise(pl.lit("an outside"))
+    )
+    largest = fmt_bytes(pl.col("largest").cast(pl.Float64))
+    what = (
+        pl.when(pl.col("count") == 1)
+        .then(sentence("one mail of {}", largest))
+        .otherwise(
+            sentence("{} large mails, the largest {},", pl.col("count"), largest)
+        )
+    )
+    reason = sentence("{} to {}, {} address; {}", what, pl.col("site"), kind, earlier)
+    # 20 points at the size floor, 5 more per doubling, at most 30: medium.
+    size = (
+        (pl.col("largest").cast(pl.Float64) / config.large_mail_bytes)
+        .log(2)
+        .clip(0.0, 2.0)
+    )
+    score = pl.when(pl.col("personal")).then(45.0).otherwise(20.0) + 5.0 * size
+    return findings_frame(
+        mails, "large_mail", "large_mail", score, reason, None, config
+    ).with_columns(mails["event_ids"])

@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[int, int, str]] = {
     "access_beyond_role": (5, 15, "peer_rare_resource"),
     "post_contract": (3, 10, "post_contract;bulk_download;volume"),
     "bulk_download": (1, 3, "bulk_download;volume"),
-    "accidental_leak": (1, 1, "external_mail"),
+    "accidental_leak": (1, 1, "external_mail;large_mail"),
     "low_and_slow": (25, 35, "volume;bulk_download;cloud_upload"),
 }
 LEAVING_KINDS = ("after_hours_usb_leak", "departing_employee")

@@ -1,10 +1,12 @@
 """The analysis on a worker thread, in stages, with a cancel between stages.
 
-The worker reads the case with its own DuckDB cursor, runs the analytics
-pipeline and stores the results through `workspace.analysis.store_results`,
-which replaces identities, findings and risk in one transaction. A cancel
-takes effect at the next stage boundary. Once storing has begun, the run
-finishes, so the stored tables always come from one complete run.
+The worker reads the case with its own DuckDB cursor and runs the three
+steps of `workspace.analysis.run_analysis` (plan, compute, store) as its
+stages, so a run in the window is incremental exactly when one from the
+command line would be. Storing writes identities, findings and risk in one
+transaction. A cancel takes effect at the next stage boundary. Once storing
+has begun, the run finishes, so the stored tables always come from one
+complete run.
 """
 
 from __future__ import annotations
@@ -12,27 +14,24 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import date
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from analytics.config import AnalyticsConfig
-from analytics.pipeline import analyze
 from app.gui.background import CaseSession
 from app.gui.worker_thread import WorkerController
 from workspace import Workspace
-from workspace.analysis import (
-    load_directory,
-    load_events,
-    load_overrides,
-    load_triage,
-    store_results,
-)
-from workspace.directory import ensure_analytics_tables
+from workspace.analysis import compute_analysis, plan_analysis, store_results
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("Reading events", "Running detectors", "Storing results")
+STAGES = (
+    "Checking what changed",
+    "Reading events and running detectors",
+    "Storing results",
+)
 
 
 @dataclass
@@ -42,7 +41,9 @@ class AnalysisOutcome:
     Attributes:
         cancelled: true when the run stopped at a stage boundary on request.
         error: why the run failed, or None.
-        events: events read from the case.
+        mode: "full", "incremental" or "risk" (see run_analysis).
+        why: the reason for that mode.
+        since: first day recomputed by an incremental run.
         findings: findings stored.
         identities: distinct identities stored.
         thread_id: identity of the thread that ran the analysis.
@@ -50,10 +51,32 @@ class AnalysisOutcome:
 
     cancelled: bool = False
     error: str | None = None
-    events: int = 0
+    mode: str = ""
+    why: str = ""
+    since: date | None = None
     findings: int = 0
     identities: int = 0
     thread_id: int = 0
+
+
+def outcome_text(outcome: AnalysisOutcome) -> str:
+    """One status-bar sentence on how a finished run went."""
+    if outcome.error:
+        return outcome.error
+    if outcome.cancelled:
+        return "Analysis cancelled; the stored results are unchanged"
+    if outcome.mode == "risk":
+        return f"{outcome.why.capitalize()}: risk recomputed with the current triage"
+    if outcome.mode == "incremental":
+        return (
+            f"Analysed from {outcome.since} on ({outcome.why}): "
+            f"{outcome.findings:,} findings from that day, "
+            f"{outcome.identities:,} identities"
+        )
+    return (
+        f"Full analysis ({outcome.why}): {outcome.findings:,} findings for "
+        f"{outcome.identities:,} identities"
+    )
 
 
 class AnalysisWorker(QObject):
@@ -89,26 +112,18 @@ class AnalysisWorker(QObject):
 
     def _analyse(self, workspace: Workspace, outcome: AnalysisOutcome) -> None:
         self._start_stage(0)
-        ensure_analytics_tables(workspace)
-        events = load_events(workspace)
-        directory = load_directory(workspace)
-        triage = load_triage(workspace)
-        overrides = load_overrides(workspace)
-        outcome.events = events.height
+        plan = plan_analysis(workspace, self._config)
+        outcome.mode, outcome.why, outcome.since = plan.mode, plan.why, plan.since
         if self._stop(outcome):
             return
 
         self._start_stage(1)
-        # NOTE: the same calls as workspace.analysis.run_analysis, split so a
-        # cancel can land between them; keep the two in step.
-        result = analyze(
-            events, directory, triage=triage, config=self._config, overrides=overrides
-        )
+        result = compute_analysis(workspace, plan)
         if self._stop(outcome):
             return
 
         self._start_stage(2)
-        store_results(workspace, result)
+        store_results(workspace, result, plan)
         outcome.findings = result.findings.height
         outcome.identities = result.identities.get_column("identity").n_unique()
 

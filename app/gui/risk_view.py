@@ -29,6 +29,7 @@ from app.gui.analysis_worker import (
     AnalysisController,
     AnalysisOutcome,
     AnalysisProgress,
+    outcome_text,
 )
 from app.gui.background import CaseSession
 from app.gui.case_writer import CaseWriter
@@ -51,6 +52,12 @@ IDENTITY_COLUMNS = (
         tooltip="Sum of the identity's finding scores up to the as-of day; "
         "a finding counts half as much for every half-life since its day",
     ),
+    TextColumn(
+        "Level",
+        58,
+        tooltip="high: reviewed first, raises an alert; medium: worth a look "
+        "when the high ones are done",
+    ),
     TextColumn("Findings", 62, numeric=True, tooltip="Findings up to the as-of day"),
     TextColumn(
         "Top reasons",
@@ -70,7 +77,14 @@ def identity_rows(identities: pl.DataFrame) -> list[tuple[str, ...]]:
         place = "\n".join(part for part in (row["department"], row["role"]) if part)
         reasons = "\n".join(f"• {reason}" for reason in row["top_reasons"] or [])
         rows.append(
-            (name, place or "—", f"{row['score']:.0f}", str(row["findings"]), reasons)
+            (
+                name,
+                place or "—",
+                f"{row['score']:.0f}",
+                row["level"] or "—",
+                str(row["findings"]),
+                reasons,
+            )
         )
     return rows
 
@@ -241,17 +255,7 @@ class RiskPanel(QWidget):
         self.progress.hide()
         self._update_controls()
         self.sig_busy_changed.emit(False)
-        if outcome.error:
-            self.sig_message.emit(outcome.error)
-        elif outcome.cancelled:
-            self.sig_message.emit(
-                "Analysis cancelled; the stored results are unchanged"
-            )
-        else:
-            self.sig_message.emit(
-                f"Analysed {outcome.events:,} events of {outcome.identities:,} "
-                f"identities: {outcome.findings:,} findings"
-            )
+        self.sig_message.emit(outcome_text(outcome))
         self.refresh()
         self.sig_analysis_finished.emit(outcome)
 
@@ -316,9 +320,10 @@ class RiskPanel(QWidget):
         keys = identities.get_column("identity").to_list()
         self.identities_model.set_rows(keys, identity_rows(identities))
         if identities.height:
+            high = identities.filter(identities["level"] == "high").height
             self.identities_title.setText(
-                f"{identities.height:,} identities with a risk score on {day}, "
-                "riskiest first"
+                f"{identities.height:,} identities with a risk score on {day} "
+                f"({high:,} high, {identities.height - high:,} medium), riskiest first"
             )
         else:
             self.identities_title.setText(f"No identity has a risk score on {day}")

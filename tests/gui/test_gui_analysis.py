@@ -15,8 +15,9 @@ def audit_actions(window, action: str) -> int:
     ][0]
 
 
-def test_analyze_replaces_results(qtbot, risk_window):
+def test_analyze_without_new_events_recomputes_risk(qtbot, risk_window):
     runs_before = audit_actions(risk_window, "analysis-run")
+    (findings_before,) = run_sql(risk_window, "SELECT count(*) FROM findings")[0]
 
     with qtbot.waitSignal(
         risk_window.risk.sig_analysis_finished, timeout=ANALYSIS_WAIT_MS
@@ -28,7 +29,8 @@ def test_analyze_replaces_results(qtbot, risk_window):
     (findings,) = run_sql(risk_window, "SELECT count(*) FROM findings")[0]
     assert outcome.error is None
     assert not outcome.cancelled
-    assert outcome.findings == findings
+    assert outcome.mode == "risk"
+    assert findings == findings_before
     assert outcome.thread_id != threading.get_ident()
     assert audit_actions(risk_window, "analysis-run") == runs_before + 1
     assert risk_window.risk.identities_model.rowCount() > 0

@@ -63,9 +63,9 @@ def test_table_sorted_by_risk(risk_window):
 
 def test_row_shows_directory_and_reasons(risk_window):
     day = last_day(risk_window)
-    identity, department, role, score, reasons, findings = run_sql(
+    identity, department, role, score, level, reasons, findings = run_sql(
         risk_window,
-        "SELECT r.identity, d.department, d.role, r.score, r.top_reasons, "
+        "SELECT r.identity, d.department, d.role, r.score, r.level, r.top_reasons, "
         "(SELECT count(*) FROM findings f WHERE f.identity = r.identity "
         " AND f.day <= r.day) "
         "FROM risk r LEFT JOIN directory d ON d.user_id = r.identity "
@@ -79,8 +79,9 @@ def test_row_shows_directory_and_reasons(risk_window):
     assert cells[0].splitlines()[0] == identity
     assert cells[1] == f"{department}\n{role}"
     assert cells[2] == f"{score:.0f}"
-    assert cells[3] == str(findings)
-    assert cells[4].splitlines() == [f"• {reason}" for reason in reasons]
+    assert cells[3] == level == "high"
+    assert cells[4] == str(findings)
+    assert cells[5].splitlines() == [f"• {reason}" for reason in reasons]
     assert len(reasons) <= 3
 
 
