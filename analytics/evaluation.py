@@ -268,16 +268,29 @@ def markdown_tables(title: str, summaries: dict[str, Summary]) -> str:
     return "\n".join(lines) + "\n"
 
 
+TARGET_LABELS = {
+    "recall": "recall >= 0.90",
+    "recall_departing_employee": "departing-employee recall >= 0.70",
+    "recall_low_and_slow": "low-and-slow recall >= 0.70",
+    "benign_per_1000_per_day": "benign users <= 2 per 1,000 per day",
+    "reasons_correct": "reasons correct >= 0.80",
+}
+
+
 def targets_line(summary: Summary) -> str:
-    """One sentence listing which targets the summary meets and misses."""
-    results = summary.targets()
-    met = [name for name, ok in results.items() if ok]
-    missed = [name for name, ok in results.items() if ok is False]
-    unmeasured = [name for name, ok in results.items() if ok is None]
-    line = (
-        f"Targets met: {', '.join(met) or 'none'}. "
-        f"Targets missed: {', '.join(missed) or 'none'}."
-    )
-    if unmeasured:
-        line += f" Not measured (no such scenario): {', '.join(unmeasured)}."
-    return line
+    """List each target with its measured value and whether it is met."""
+    values = {
+        "recall": summary.overall_recall,
+        "recall_departing_employee": summary.recall.get("departing_employee"),
+        "recall_low_and_slow": summary.recall.get("low_and_slow"),
+        "benign_per_1000_per_day": summary.benign_per_1000_per_day,
+        "reasons_correct": summary.reasons_correct,
+    }
+    parts = []
+    for name, ok in summary.targets().items():
+        if ok is None:
+            verdict = "not measured (no such scenario)"
+        else:
+            verdict = f"{'met' if ok else 'MISSED'} ({values[name]:.2f})"
+        parts.append(f"{TARGET_LABELS[name]}: {verdict}")
+    return "Targets: " + "; ".join(parts) + "."

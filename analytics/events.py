@@ -286,7 +286,7 @@ def _object_table(events: pl.LazyFrame, corporate_domains: list[str]) -> pl.Data
         .unique("obj_h")
         .collect()
     )
-    table = classify_objects(relevant.get_column("object"))
+    table = classify_objects(relevant.get_column("object"), corporate_domains)
     table = table.with_columns(
         corporate_host(pl.col("host"), corporate_domains).alias("corporate")
     ).select(

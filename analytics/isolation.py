@@ -13,7 +13,6 @@ import logging
 
 import numpy as np
 import polars as pl
-from sklearn.ensemble import IsolationForest
 
 from analytics.detectors.common import Context, empty_findings, findings_frame
 from analytics.features import MODEL_FEATURES
@@ -40,6 +39,10 @@ def feature_matrix(daily: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 def isolation_forest(ctx: Context) -> pl.DataFrame:
     """Score every identity-day with a forest fitted on the days before its block."""
+    # Imported here: scikit-learn takes over a second to import, and a
+    # risk-only run never gets this far.
+    from sklearn.ensemble import IsolationForest
+
     config = ctx.config
     daily = ctx.daily
     if daily.height == 0:

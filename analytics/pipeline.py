@@ -91,6 +91,7 @@ class AnalysisResult:
         cpu_timings: CPU seconds (user and system, all threads) per stage.
         since: first day of `findings` and `risk` in an incremental run,
             None when they cover the whole case.
+        last_day: last day with attributed events, where the risk ends.
         mode: "full", "incremental" or "risk", as the caller ran it.
         why: the caller's reason for that mode, for the investigator.
     """
@@ -102,6 +103,7 @@ class AnalysisResult:
     timings: dict[str, float]
     cpu_timings: dict[str, float] = field(default_factory=dict)
     since: date | None = None
+    last_day: date | None = None
     mode: str = "full"
     why: str = ""
 
@@ -134,6 +136,13 @@ def analyze(
     identities = identity_table(lazy_events, directory, overrides)
     people = people_table(identities, directory, config)
     corporate = _corporate_domains(directory, config)
+    if not corporate:
+        corporate = guessed_domains(identities)
+        if corporate:
+            logger.info(
+                "no directory mail domains: treating %s as the organisation's",
+                ", ".join(corporate),
+            )
     prepared = prepare_events(lazy_events, identities, people, corporate, config)
     del lazy_events
     clock.lap("prepare")
@@ -182,7 +191,7 @@ def analyze(
         risk = risk.filter(pl.col("day") >= since)
     clock.lap("risk")
     return AnalysisResult(
-        identities, findings, risk, daily, clock.laps, clock.cpu_laps, since
+        identities, findings, risk, daily, clock.laps, clock.cpu_laps, since, last_day
     )
 
 
@@ -218,6 +227,23 @@ def _corporate_domains(
         ).to_series()
         domains.update(d for d in found.drop_nulls().unique().to_list() if d)
     return sorted(domains)
+
+
+def guessed_domains(identities: pl.DataFrame, share: float = 0.1) -> list[str]:
+    """Return the mail domains of at least `share` of the UPN-style accounts.
+
+    Without a directory, the domains that many accounts sign in with are
+    the organisation's own, so mail to them is not external. A domain also
+    needs three accounts, so a case with few accounts guesses nothing.
+    """
+    domains = identities.select(
+        pl.col("account").str.extract(r"@([a-z0-9.-]+\.[a-z]{2,})$", 1).alias("domain")
+    ).drop_nulls()
+    if domains.height == 0:
+        return []
+    counts = domains.group_by("domain").len()
+    floor = max(3, share * domains.height)
+    return sorted(counts.filter(pl.col("len") >= floor).get_column("domain").to_list())
 
 
 def _finish_findings(

@@ -114,34 +114,37 @@ def host_of(column: str = "object") -> pl.Expr:
     return pl.coalesce(mail_domain, text.str.extract(_URL_HOST, 1))
 
 
-def classify_objects(objects: pl.Series) -> pl.DataFrame:
+def classify_objects(
+    objects: pl.Series, corporate_domains: list[str] | tuple[str, ...] = ()
+) -> pl.DataFrame:
     """Return object, host and category for distinct URLs and mail addresses.
 
     A host matches a listed domain when it equals it or is a subdomain of
     it; an entry with a path (``linkedin.com/jobs``) also needs that first
     path segment. Objects without a recognisable host get null columns.
+    `corporate_domains` lets a recipient list name its outside recipient.
     """
     frame = pl.DataFrame({"object": objects}).unique()
     single = classify_single(frame.filter(~_is_mail_list()))
     lists = frame.filter(_is_mail_list())
     if lists.height == 0:
         return single
-    return pl.concat([single, _classify_mail_lists(lists)])
+    return pl.concat([single, _classify_mail_lists(lists, list(corporate_domains))])
 
 
 def _is_mail_list() -> pl.Expr:
     return pl.col("object").str.contains(_MAIL_LIST).fill_null(False)
 
 
-def _classify_mail_lists(lists: pl.DataFrame) -> pl.DataFrame:
+def _classify_mail_lists(
+    lists: pl.DataFrame, corporate_domains: list[str]
+) -> pl.DataFrame:
     """Classify 'a@x;b@y' recipient lists by their most telling recipient.
 
     The host is the first recipient domain with a category (personal mail,
-    for one), else the first recipient's domain.
-
-    NOTE: a list that starts with an internal address and also names an
-    uncategorised partner domain gets the internal host, so that mail does
-    not count as external.
+    for one), else the first domain outside `corporate_domains`, else the
+    first recipient's domain. So a mail to a colleague and a partner counts
+    as external.
     """
     parts = lists.with_columns(
         pl.col("object").str.to_lowercase().str.split(";").alias("part")
@@ -151,9 +154,11 @@ def _classify_mail_lists(lists: pl.DataFrame) -> pl.DataFrame:
         parts.select(pl.col("part").alias("object")).unique()
     ).rename({"object": "part"})
     parts = parts.join(classified, on="part", how="left", maintain_order="left")
+    outside = ~corporate_host(pl.col("host"), corporate_domains).fill_null(False)
     return parts.group_by("object", maintain_order=True).agg(
         pl.coalesce(
             pl.col("host").filter(pl.col("category").is_not_null()).first(),
+            pl.col("host").filter(outside & pl.col("host").is_not_null()).first(),
             pl.col("host").first(),
         ).alias("host"),
         pl.col("category").drop_nulls().first().alias("category"),

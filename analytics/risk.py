@@ -1,6 +1,6 @@
 """Risk per identity and day: a decayed sum of finding scores, with reasons.
 
-risk(D) = sum over findings f with day(f) <= D of
+risk(D) = sum over findings f with D - risk_window_days <= day(f) <= D of
 weight(f) * score(f) * 0.5 ** ((D - day(f)) / half_life). The weight is 1
 unless the investigator triaged the finding, or an earlier finding of the
 same identity and feature, as benign.
@@ -99,10 +99,22 @@ def risk_scores(
     ).explode("day")
     grid = grid.join(daily, on=["identity", "day"], how="left").sort("identity", "day")
     alpha = 1.0 - decay
+    # The exponential mean, divided by alpha, is the decayed sum over all
+    # earlier days. Subtracting that sum as of window + 1 days ago, decayed
+    # to today, leaves the findings of the last `risk_window_days` days, the
+    # same findings that `explain` draws the reasons from. The grid has one
+    # row per calendar day, so a shift by rows is a shift by days.
+    window = config.risk_window_days + 1
     grid = grid.with_columns(
         (pl.col("points").fill_null(0.0).ewm_mean(alpha=alpha, adjust=False) / alpha)
         .over("identity")
-        .alias("score")
+        .alias("_all")
+    ).with_columns(
+        (
+            pl.col("_all")
+            - decay**window
+            * pl.col("_all").shift(window).over("identity").fill_null(0.0)
+        ).alias("score")
     )
     risk = grid.filter(pl.col("score") >= config.min_risk).select(
         "identity", "day", "score"

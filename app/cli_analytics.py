@@ -12,6 +12,49 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
+# Smallest organisation the generator builds: enough people for peer groups
+# and enough days for the scenarios' baselines.
+MIN_SYNTH_USERS = 20
+MIN_SYNTH_DAYS = 14
+
+
+def _at_least(low: int, what: str):
+    """Return an argparse type that accepts integers from `low` up."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what}: {text!r}") from None
+        if value < low:
+            message = f"{what} must be {low} or more, not {value}"
+            raise argparse.ArgumentTypeError(message)
+        return value
+
+    return parse
+
+
+def _rate(text: str) -> float:
+    """Parse a share between 0 and 1 for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rate: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"rate must be from 0 to 1, not {value}")
+    return value
+
+
+def _seeds(text: str) -> list[int]:
+    """Parse "201-210" or "201,205" into seeds for argparse."""
+    from app.evaluation_run import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_synth_commands(commands: argparse._SubParsersAction) -> None:
     """Add the `synth` and `evaluate` commands to the `vigil` parser."""
     synth = commands.add_parser(
@@ -20,12 +63,22 @@ def add_synth_commands(commands: argparse._SubParsersAction) -> None:
     synth.add_argument(
         "out_dir", type=Path, help="folder to write (created if missing)"
     )
-    synth.add_argument("--users", type=int, default=1000, help="people (default 1000)")
-    synth.add_argument("--days", type=int, default=180, help="days (default 180)")
+    synth.add_argument(
+        "--users",
+        type=_at_least(MIN_SYNTH_USERS, "--users"),
+        default=1000,
+        help=f"people, {MIN_SYNTH_USERS} or more (default 1000)",
+    )
+    synth.add_argument(
+        "--days",
+        type=_at_least(MIN_SYNTH_DAYS, "--days"),
+        default=180,
+        help=f"calendar days, {MIN_SYNTH_DAYS} or more (default 180)",
+    )
     synth.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     synth.add_argument(
         "--insider-rate",
-        type=float,
+        type=_rate,
         default=0.03,
         help="share of people given an insider scenario, 0 to 1 (default 0.03)",
     )
@@ -42,20 +95,33 @@ def add_synth_commands(commands: argparse._SubParsersAction) -> None:
         help="measure detection on synthetic organisations through the real importers",
     )
     evaluate.add_argument(
-        "--seeds", default="201-210", help="report seeds, e.g. 201-210 or 201,205"
+        "--seeds",
+        type=_seeds,
+        default="201-210",
+        help="report seeds, e.g. 201-210 or 201,205 (default 201-210)",
     )
-    evaluate.add_argument("--users", type=int, default=1000)
-    evaluate.add_argument("--days", type=int, default=180)
+    evaluate.add_argument(
+        "--users",
+        type=_at_least(MIN_SYNTH_USERS, "--users"),
+        default=1000,
+        help="people per organisation (default 1000)",
+    )
+    evaluate.add_argument(
+        "--days",
+        type=_at_least(MIN_SYNTH_DAYS, "--days"),
+        default=180,
+        help="calendar days per organisation (default 180)",
+    )
     evaluate.add_argument(
         "--insider-rate",
-        type=float,
+        type=_rate,
         default=0.03,
-        help="dense mode rate (default 0.03)",
+        help="share of insiders in the dense mode (default 0.03)",
     )
     evaluate.add_argument(
         "--sparse-rate",
-        type=float,
-        help="also run a sparse mode at this rate, e.g. 0.004",
+        type=_rate,
+        help="also run a sparse mode at this share of insiders, e.g. 0.004",
     )
     evaluate.add_argument(
         "--tune",
@@ -64,7 +130,7 @@ def add_synth_commands(commands: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--jobs",
-        type=int,
+        type=_at_least(1, "--jobs"),
         default=1,
         help="seeds run at once, each in its own process (default 1)",
     )
@@ -95,7 +161,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.tune:
         seeds = list(run.TUNING_SEEDS)
     else:
-        seeds = run.parse_seeds(args.seeds)
+        seeds = args.seeds
         overlap = sorted(set(seeds) & set(run.TUNING_SEEDS))
         if overlap:
             print(
@@ -104,9 +170,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    if args.jobs < 1:
-        print("vigil: error: --jobs must be 1 or more", file=sys.stderr)
-        return 2
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     modes = {"Dense": args.insider_rate}
     if args.sparse_rate:
         modes["Sparse"] = args.sparse_rate
@@ -152,7 +217,10 @@ def add_analysis_commands(commands: argparse._SubParsersAction) -> None:
         help="day to rank identities on, YYYY-MM-DD (default: the last day)",
     )
     analyze.add_argument(
-        "--top", type=int, default=10, help="identities to print (default 10)"
+        "--top",
+        type=_at_least(1, "--top"),
+        default=10,
+        help="identities to print (default 10)",
     )
     analyze.add_argument(
         "--full",
@@ -232,6 +300,18 @@ def print_top_risk(workspace, day: date | None, limit: int) -> None:
 
     day, top = top_risk(workspace, day, limit)
     config = AnalyticsConfig()
+    first, last = workspace.con.execute(
+        "SELECT min(timestamp)::DATE, max(timestamp)::DATE FROM events"
+    ).fetchone()
+    if first is None:
+        print("the case has no events yet: import logs with 'vigil import'")
+        return
+    if day is None:
+        print(f"no identity has a risk score of {config.min_risk:g} or more on any day")
+        return
+    if not first <= day <= last:
+        print(f"{day} is outside the events, which run from {first} to {last}")
+        return
     if top.height == 0:
         print(f"no identity has a risk score of {config.min_risk:g} or more on {day}")
         return
@@ -283,7 +363,7 @@ def cmd_identities(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from workspace import Workspace
-    from workspace.analysis import set_identity_override
+    from workspace.analysis import list_identities, set_identity_override
 
     if args.remove == (args.identity is not None):
         print(
@@ -292,7 +372,23 @@ def cmd_link(args: argparse.Namespace) -> int:
         )
         return 2
     with Workspace.open(args.case) as workspace:
-        set_identity_override(workspace, args.account, args.identity)
+        known = list_identities(workspace)
+        linked = set_identity_override(workspace, args.account, args.identity)
+    account = args.account.strip().lower()
+    if args.remove and not linked:
+        print(f"account {args.account} had no investigator link; nothing changed")
+        return 0
+    if known.height and account not in set(known["account"].to_list()):
+        print(
+            f"note: account {args.account} is not among the case's accounts; "
+            "check the spelling with 'vigil identities'"
+        )
+    if (
+        args.identity
+        and known.height
+        and args.identity not in set(known["identity"].to_list())
+    ):
+        print(f"note: {args.identity} is a new identity; no account was linked to it")
     action = "unlinked" if args.remove else f"linked to {args.identity}"
     print(f"account {args.account} {action}; run 'vigil analyze' again")
     return 0

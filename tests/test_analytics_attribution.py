@@ -129,6 +129,14 @@ def test_recipient_list_category():
     assert table["host"].to_list() == ["corp.example", "gmail.com"]
 
 
+def test_recipient_list_names_outside_recipient():
+    objects = pl.Series(["ann@corp.example;bob@partner.example"])
+
+    table = classify_objects(objects, ["corp.example"])
+
+    assert table["host"].to_list() == ["partner.example"]
+
+
 def rise(user: str, uploads: bool) -> list[dict]:
     """Eight more downloads a day for 30 days, and uploads every third day."""
     rows = []

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from analytics_helpers import START, add, day, directory, event, routine
 
+from analytics.config import AnalyticsConfig
 from analytics.pipeline import analyze
 
 SCORED_DAY = 44  # a Wednesday, after the warm-up
@@ -251,3 +252,35 @@ def test_second_day_of_bulk_download_fires(base):
 
     assert findings_on(result, "user03", "bulk_download").height == 1
     assert findings_on(result, "user03", "bulk_download", SCORED_DAY + 1).height == 1
+
+
+def test_risk_counts_only_window_days(base):
+    events = add(base, downloads("user03", 150))
+    config = AnalyticsConfig(risk_window_days=3, min_risk=0.5)
+
+    result = analyze(events, directory(), config=config)
+
+    days = (
+        result.risk.filter(pl.col("identity") == "user03").get_column("day").to_list()
+    )
+    scored = START + timedelta(days=SCORED_DAY)
+    assert scored + timedelta(days=3) in days
+    assert scored + timedelta(days=4) not in days
+    assert result.risk.filter(pl.col("top_reasons").list.len() == 0).height == 0
+
+
+def test_large_mail_without_directory_uses_account_domains(base):
+    upn = base.with_columns(
+        (pl.col("user_name") + "@corp.example").alias("user_name"),
+        pl.lit(None, pl.String).alias("user_domain"),
+    )
+    rows = [
+        outside_mail("user05@corp.example", 30_000_000, "user06@corp.example"),
+        outside_mail("user07@corp.example", 30_000_000, "ann@partner.example"),
+    ]
+    events = add(upn, rows)
+
+    result = analyze(events)
+
+    flagged = result.findings.filter(pl.col("feature") == "large_mail")
+    assert flagged.get_column("identity").to_list() == ["user07@corp.example"]

@@ -50,7 +50,8 @@ def test_directory_rows_stored(analysed):
 
 def test_directory_bad_date_rejected(case, tmp_path):
     path = tmp_path / "directory.csv"
-    path.write_text("user_id,end_date\nuser01,31/12/2024\n", encoding="utf-8")
+    text = "user_id,department,end_date\nuser01,Sales,31/12/2024\n"
+    path.write_text(text, encoding="utf-8")
 
     with pytest.raises(SourceError, match="invalid end_date"):
         import_directory(case, path)
@@ -228,3 +229,12 @@ def test_risk_level_column_added_to_older_case(case):
 
     columns = [row[0] for row in case.con.execute("DESCRIBE risk").fetchall()]
     assert "level" in columns
+
+
+def test_directory_without_people_columns_rejected(case, tmp_path):
+    path = tmp_path / "ground_truth.csv"
+    text = "scenario_id,user_id,start\nS1,user01,2024-01-02\n"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(SourceError, match="not a directory export"):
+        import_directory(case, path)

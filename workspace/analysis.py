@@ -131,9 +131,12 @@ def plan_analysis(
     state = {
         "fingerprint": _fingerprint(config, directory, overrides),
         "sources": {source: count for source, (count, _) in sources.items()},
+        "triage": _frame_digest(triage),
     }
     previous = _read_state(workspace)
     plan = AnalysisPlan("full", None, "", state, config, directory, triage, overrides)
+    if previous is not None and previous.get("last_day"):
+        state["last_day"] = previous["last_day"]
     if full:
         plan.why = "a full run was asked for"
     elif previous is None:
@@ -153,6 +156,10 @@ def plan_analysis(
         ]
         if not new:
             plan.mode, plan.why = "risk", "no events were added since the last run"
+        elif previous.get("triage") != state["triage"]:
+            # Triage reweights findings of every day, so the risk before the
+            # new events changes too.
+            plan.why = "findings were triaged since the last run"
         else:
             plan.mode, plan.since = "incremental", min(new)
             plan.why = f"{len(new)} new source(s) with events from {plan.since} on"
@@ -175,9 +182,13 @@ def _compute(workspace: Workspace, plan: AnalysisPlan) -> AnalysisResult:
         identities = workspace.con.execute(
             "SELECT account, identity, rule FROM identities"
         ).pl()
-        last_day = workspace.con.execute(
-            "SELECT max(timestamp)::DATE FROM events"
-        ).fetchone()[0]
+        last_day = plan.state.get("last_day")
+        if last_day is None:  # a state stored before it kept the last day
+            last_day = workspace.con.execute(
+                "SELECT max(timestamp)::DATE FROM events"
+            ).fetchone()[0]
+        else:
+            last_day = date.fromisoformat(last_day)
         risk = risk_scores(
             findings.cast(FINDINGS_SCHEMA), last_day, plan.config, plan.triage
         )
@@ -212,9 +223,15 @@ def _fingerprint(
     digest.update(ANALYSIS_VERSION.encode())
     digest.update(repr(config).encode())
     for frame in (directory, overrides):
-        if frame is not None:
-            digest.update(frame.sort(frame.columns[0]).write_csv().encode())
+        digest.update(_frame_digest(frame).encode())
     return digest.hexdigest()
+
+
+def _frame_digest(frame: pl.DataFrame | None) -> str:
+    if frame is None:
+        return ""
+    text = frame.sort(frame.columns).write_csv()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _read_state(workspace: Workspace) -> dict | None:
@@ -254,6 +271,8 @@ def store_results(
             con.execute(f"INSERT INTO {table} SELECT * FROM analysis_rows")
             con.unregister("analysis_rows")
         if plan is not None:
+            if result.last_day is not None:
+                plan.state["last_day"] = result.last_day.isoformat()
             con.execute("DELETE FROM meta WHERE key = ?", [STATE_KEY])
             con.execute(
                 "INSERT INTO meta VALUES (?, ?)", [STATE_KEY, json.dumps(plan.state)]
@@ -353,15 +372,18 @@ def list_identities(workspace: Workspace, identity: str | None = None) -> pl.Dat
 
 def set_identity_override(
     workspace: Workspace, account: str, identity: str | None
-) -> None:
+) -> bool:
     """Link `account` to `identity`, or remove its link when `identity` is None.
 
     The change is written to the audit log and takes effect at the next
-    analysis.
+    analysis. Returns whether the account had an investigator link before.
     """
     ensure_analytics_tables(workspace)
     account = account.strip().lower()
     con = workspace.con
+    existed = con.execute(
+        "SELECT count(*) FROM identity_overrides WHERE account = ?", [account]
+    ).fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM identity_overrides WHERE account = ?", [account])
@@ -379,3 +401,4 @@ def set_identity_override(
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return bool(existed)

@@ -28,6 +28,10 @@ DIRECTORY_COLUMNS = (
 )
 
 
+# A directory must have at least one of these, or it links and groups no one.
+DESCRIBING_COLUMNS = ("email", "accounts", "department", "role")
+
+
 def ensure_analytics_tables(workspace: Workspace) -> None:
     """Create the directory, identity, findings, risk and triage tables if missing.
 
@@ -58,8 +62,10 @@ def read_directory_csv(path: Path) -> pl.DataFrame:
     """Read a directory CSV into the `directory` table's columns.
 
     Raises:
-        SourceError: when the file cannot be read, has no user_id column, or
-            a start_date or end_date is not an ISO date (YYYY-MM-DD).
+        SourceError: when the file cannot be read, has no user_id column,
+            has none of the columns that describe people (email, accounts,
+            department, role), or a start_date or end_date is not an ISO
+            date (YYYY-MM-DD).
     """
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
@@ -69,6 +75,12 @@ def read_directory_csv(path: Path) -> pl.DataFrame:
     if "user_id" not in frame.columns:
         raise SourceError(
             f"{path}: missing column user_id; found {', '.join(frame.columns)}"
+        )
+    describing = [c for c in DESCRIBING_COLUMNS if c in frame.columns]
+    if not describing:
+        raise SourceError(
+            f"{path}: not a directory export: it has none of the columns "
+            f"{', '.join(DESCRIBING_COLUMNS)}; found {', '.join(frame.columns)}"
         )
     columns = []
     for name in DIRECTORY_COLUMNS:

@@ -174,7 +174,7 @@ class IdentityDetail(QObject):
     def _on_triaged(self, finding_id: str, state: str) -> None:
         self.sig_message.emit(
             f"Finding {finding_id} marked {state.replace('_', ' ')}; "
-            "risk scores take it into account at the next analysis"
+            "press Analyze to update the risk scores (quick when no logs were added)"
         )
         if self.identity is not None:
             self._load_findings(self.identity)
