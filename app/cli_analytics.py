@@ -185,9 +185,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
 
     started = time.perf_counter()
-    results = run.run_modes(
-        modes, seeds, args.users, args.days, args.jobs, args.workdir, progress
-    )
+    try:
+        results = run.run_modes(
+            modes, seeds, args.users, args.days, args.jobs, args.workdir, progress
+        )
+    except RuntimeError as exc:
+        print(f"vigil: error: {exc}", file=sys.stderr)
+        return 1
     text = run.report_markdown(
         results, args.users, args.days, time.perf_counter() - started, args.jobs
     )

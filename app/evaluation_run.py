@@ -161,7 +161,13 @@ def run_modes(
 
     With jobs > 1 the seeds run in that many worker processes, started
     fresh ("spawn") because Polars' thread pool does not survive a fork.
+    Each process runs one seed and exits, because a process that has run a
+    1,000-person seed keeps gigabytes that the next seed would add to.
     Runs come back sorted by seed whatever order they finish in.
+
+    Raises:
+        RuntimeError: naming the mode and seed of the first run that failed;
+            the runs not yet started are cancelled.
     """
     tasks = [(mode, rate, seed) for mode, rate in modes.items() for seed in seeds]
     done: dict[str, list[SeedRun]] = {mode: [] for mode in modes}
@@ -176,13 +182,27 @@ def run_modes(
             finish(mode, _run_with_pipeline(seed, users, days, rate, workdir))
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, max_tasks_per_child=1
+        )
+        try:
             futures = {
-                pool.submit(_run_with_pipeline, seed, users, days, rate, workdir): mode
+                pool.submit(_run_with_pipeline, seed, users, days, rate, workdir): (
+                    mode,
+                    seed,
+                )
                 for mode, rate, seed in tasks
             }
             for future in as_completed(futures):
-                finish(futures[future], future.result())
+                mode, seed = futures[future]
+                try:
+                    seed_run = future.result()
+                except Exception as exc:
+                    logger.exception("%s seed %s failed", mode, seed)
+                    raise RuntimeError(f"{mode} seed {seed} failed: {exc!r}") from exc
+                finish(mode, seed_run)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return {
         mode: (rate, sorted(done[mode], key=lambda run: run.seed))
         for mode, rate in modes.items()

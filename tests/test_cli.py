@@ -182,3 +182,70 @@ def test_wrong_format_exits_nonzero(tmp_path):
     assert result.returncode == 1
     assert "no events read" in result.stdout
     assert "quarantined 1:" in result.stdout
+
+
+LOGONS = "time,user,action,host\n" + "".join(
+    f"2024-03-{day:02d}T09:00:00Z,alice,login,ws1\n" for day in range(1, 21)
+)
+
+
+@pytest.fixture
+def analysed_case(tmp_path) -> Path:
+    case = tmp_path / "logons.vigil"
+    source = tmp_path / "logons.csv"
+    source.write_text(LOGONS, encoding="utf-8")
+    assert run_vigil("new", str(case)).returncode == 0
+    assert run_vigil("import", str(case), str(source)).returncode == 0
+    return case
+
+
+def test_analyze_reports_modes(analysed_case):
+    first = run_vigil("analyze", str(analysed_case))
+    second = run_vigil("analyze", str(analysed_case))
+
+    assert first.returncode == 0
+    assert first.stdout.startswith("full run, because the case has no earlier")
+    assert second.stdout.startswith("no events were added since the last run")
+
+
+def test_analyze_as_of_outside_events(analysed_case):
+    result = run_vigil("analyze", str(analysed_case), "--as-of", "2030-01-01")
+
+    assert result.returncode == 0
+    assert "2030-01-01 is outside the events" in result.stdout
+    assert "2024-03-01 to 2024-03-20" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("evaluate", "--seeds", "8-1"), "the end is below the start"),
+        (("evaluate", "--seeds", "abc"), "invalid seeds 'abc'"),
+        (("evaluate", "--jobs", "0"), "--jobs must be 1 or more"),
+        (("synth", "out", "--users", "5"), "--users must be 20 or more"),
+        (("synth", "out", "--insider-rate", "1.5"), "rate must be from 0 to 1"),
+        (("analyze", "case", "--top", "0"), "--top must be 1 or more"),
+    ],
+)
+def test_bad_option_is_usage_error(args, message):
+    result = run_vigil(*args)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_link_unknown_account_noted(analysed_case):
+    run_vigil("analyze", str(analysed_case))
+
+    result = run_vigil("link", str(analysed_case), "bob", "alice")
+
+    assert result.returncode == 0
+    assert "note: account bob is not among the case's accounts" in result.stdout
+
+
+def test_unlink_without_link_changes_nothing(analysed_case):
+    result = run_vigil("link", str(analysed_case), "alice", "--remove")
+
+    assert result.returncode == 0
+    assert "had no investigator link; nothing changed" in result.stdout

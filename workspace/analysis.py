@@ -91,7 +91,7 @@ def load_overrides(workspace: Workspace) -> pl.DataFrame:
 
 @dataclass
 class AnalysisPlan:
-    """What a run will do and the inputs it read.
+    """The mode of one analysis run and the inputs it read.
 
     Attributes:
         mode: "full", "incremental" (from `since` on) or "risk" (no new
@@ -170,7 +170,7 @@ def plan_analysis(
 
 
 def compute_analysis(workspace: Workspace, plan: AnalysisPlan) -> AnalysisResult:
-    """Run the analytics the plan asks for (no writes to the case)."""
+    """Run the analytics in the plan's mode, without writing to the case."""
     result = _compute(workspace, plan)
     result.mode, result.why = plan.mode, plan.why
     return result

@@ -236,4 +236,7 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     # Naive TIMESTAMP columns hold UTC; pin the session zone so that nothing
     # the machine's zone does can shift them.
     con.execute("SET TimeZone = 'UTC'")
+    # Long queries would otherwise draw a progress bar on standard output,
+    # which is the CLI's output (and a worker's output in the window).
+    con.execute("SET enable_progress_bar = false")
     return con
