@@ -71,6 +71,11 @@ def generate(
     builder = RecordBuilder(org, rng)
     frames = baseline_records(builder, active, travel)
     frames += [inject(builder, scenario) for scenario in scenarios]
+    # A scenario without records has nothing to detect, so it is no ground truth.
+    empty = [s.scenario_id for s in scenarios if not s.records]
+    if empty:
+        logger.info("scenarios left out, no records injected: %s", ", ".join(empty))
+        scenarios = [s for s in scenarios if s.records]
     records = pl.concat([f for f in frames if f.height], how="vertical")
     records = _with_names(records, org)
     logger.info(

@@ -110,11 +110,17 @@ def plan_scenarios(
 
 
 def inject(b: RecordBuilder, scenario: Scenario) -> pl.DataFrame:
-    """Return the records of one scenario, tagged with its id."""
+    """Return the records of one scenario, tagged with its id.
+
+    A scenario can come out empty, for one when its random counts are all
+    zero on a short window. Its frame then has no rows and
+    `scenario.records` is 0.
+    """
     from analytics.synthetic.injectors import INJECTORS
 
     frames = INJECTORS[scenario.kind](b, scenario)
-    frame = pl.concat([f for f in frames if f.height], how="vertical")
+    filled = [f for f in frames if f.height]
+    frame = pl.concat(filled, how="vertical") if filled else frames[0].clear()
     frame = frame.with_columns(pl.lit(scenario.scenario_id).alias("scenario"))
     scenario.records = frame.height
     return frame
