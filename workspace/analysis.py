@@ -1,16 +1,17 @@
 """Run the analytics on a case and keep identities, findings, risk and triage.
 
 A run is incremental when it can be. The case remembers what the last run
-saw: the event count of every source and a fingerprint of the directory,
-the identity links and the settings. When only new sources were imported
-since, the run starts at the first day of their events: findings before
-that day stay as stored, and the findings and risk from that day on are
-replaced. Because every detector looks only at earlier days and at the
-same day of the peer group, this gives what a full run gives. Any other
-change (directory, links, settings, a source removed) makes a full run,
-and a run with no new events only recomputes the risk, which picks up
-triage. The baselines still read every event, so an incremental run saves
-the evidence and storage work of old days, not the reading.
+saw: the analytics version, the event count of every source, the triage and
+a fingerprint of the directory, the identity links and the settings. When
+only new sources were imported since, the run starts at the first day of
+their events. Findings before that day stay as stored, and the findings and
+risk from that day on are replaced. Because every detector looks only at
+earlier days and at the same day of the peer group, this gives what a full
+run gives. Any other change (version, directory, links, settings, a source
+changed, or triage together with new sources) makes a full run. A run with
+no new events only recomputes the risk, which picks up triage. The
+baselines still read every event, so an incremental run saves the evidence
+and storage work of old days, not the reading.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ logger = logging.getLogger(__name__)
 LOAD_BATCH_ROWS = 200_000
 # Key in the meta table of the state the last analysis run saw.
 STATE_KEY = "analysis_state"
-# Part of the state's fingerprint: a change of the analytics that alters
-# results must change this, so that old cases get one full run.
-ANALYSIS_VERSION = "2"
+# Stored with the run state: a change of the analytics that alters results
+# must change this, so that cases analysed before get one full run.
+ANALYSIS_VERSION = "3"
 
 
 class AnalysisError(Exception):
@@ -129,6 +130,7 @@ def plan_analysis(
         ).fetchall()
     }
     state = {
+        "version": ANALYSIS_VERSION,
         "fingerprint": _fingerprint(config, directory, overrides),
         "sources": {source: count for source, (count, _) in sources.items()},
         "triage": _frame_digest(triage),
@@ -141,6 +143,8 @@ def plan_analysis(
         plan.why = "a full run was asked for"
     elif previous is None:
         plan.why = "the case has no earlier analysis"
+    elif previous.get("version") != ANALYSIS_VERSION:
+        plan.why = "this version of Vigil analyses differently from the last run's"
     elif previous.get("fingerprint") != state["fingerprint"]:
         plan.why = "the directory, identity links or settings changed"
     elif any(

@@ -60,7 +60,7 @@ class AnalysisOutcome:
 
 
 def outcome_text(outcome: AnalysisOutcome) -> str:
-    """One status-bar sentence on how a finished run went."""
+    """Return one status-bar sentence on how a finished run went."""
     if outcome.error:
         return outcome.error
     if outcome.cancelled:
@@ -70,12 +70,12 @@ def outcome_text(outcome: AnalysisOutcome) -> str:
     if outcome.mode == "incremental":
         return (
             f"Analysed from {outcome.since} on ({outcome.why}): "
-            f"{outcome.findings:,} findings from that day, "
-            f"{outcome.identities:,} identities"
+            f"{outcome.findings:,} findings from that day; "
+            f"{outcome.identities:,} identities in the case"
         )
     return (
-        f"Full analysis ({outcome.why}): {outcome.findings:,} findings for "
-        f"{outcome.identities:,} identities"
+        f"Full analysis ({outcome.why}): {outcome.findings:,} findings; "
+        f"{outcome.identities:,} identities in the case"
     )
 
 
