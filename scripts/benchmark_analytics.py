@@ -263,19 +263,25 @@ def timed_case(root: Path, rows: int) -> dict:
     }
 
 
-def run_case(size: int, seed: int) -> dict:
-    """Write a case with DuckDB in one process, then load and analyse it in another."""
+def run_on_case(size: int, seed: int, step: list[str]) -> dict:
+    """Write a case with DuckDB in one process, then run `step` on it in another.
+
+    `step` is this script's hidden option and value for the second process,
+    which prints its measurements as one JSON line.
+    """
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
         root = Path(tmp) / "benchmark.vigil"
         base = [sys.executable, __file__, "--seed", str(seed), "--case", str(root)]
         subprocess.run([*base, "--build-case", str(size)], check=True)
         output = subprocess.run(
-            [*base, "--load-case", str(size)],
-            check=True,
-            capture_output=True,
-            text=True,
+            [*base, *step], check=True, capture_output=True, text=True
         )
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def run_case(size: int, seed: int) -> dict:
+    """Write a case with DuckDB in one process, then load and analyse it in another."""
+    return run_on_case(size, seed, ["--load-case", str(size)])
 
 
 def timed_incremental(root: Path, new_days: int) -> dict:
@@ -325,17 +331,7 @@ def timed_incremental(root: Path, new_days: int) -> dict:
 
 def run_incremental(size: int, seed: int, new_days: int) -> dict:
     """Write a case in one process, then time the three runs in another."""
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
-        root = Path(tmp) / "benchmark.vigil"
-        base = [sys.executable, __file__, "--seed", str(seed), "--case", str(root)]
-        subprocess.run([*base, "--build-case", str(size)], check=True)
-        output = subprocess.run(
-            [*base, "--time-incremental", str(new_days)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_on_case(size, seed, ["--time-incremental", str(new_days)])
 
 
 def run_child(size: int, reference: int, seed: int) -> None:
