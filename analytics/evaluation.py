@@ -99,20 +99,16 @@ def evaluate_run(
         (pl.col("end") + timedelta(days=GRACE_DAYS)).alias("until"),
         pl.col("expected_features").str.split(";").alias("expected"),
     )
-    hits = (
-        slots.join(windows, on="identity", how="inner")
-        .filter((pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until")))
-        .sort("day")
-    )
+    active = _in_windows(slots, windows)
+    hits = active.sort("day")
     medium_rows = (
         risk.filter(pl.col("level") == "medium")
         if "level" in risk.columns
         else risk.clear()
     )
+    medium_rows = medium_rows.select(pl.col("identity").str.to_lowercase(), "day")
     flagged = (
-        medium_rows.select(pl.col("identity").str.to_lowercase(), "day")
-        .join(windows, on="identity", how="inner")
-        .filter((pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until")))
+        _in_windows(medium_rows, windows)
         .select("scenario_id")
         .unique()
         .with_columns(flagged=pl.lit(True))
@@ -144,9 +140,6 @@ def evaluate_run(
             "reason_ok",
         )
     )
-    active = slots.join(windows, on="identity", how="inner").filter(
-        (pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until"))
-    )
     true_slots = active.unique(["identity", "day"]).height
     insiders = set(truth.get_column("user_id").to_list())
     benign = slots.filter(~pl.col("identity").is_in(list(insiders))).height
@@ -156,6 +149,13 @@ def evaluate_run(
         true_slots=true_slots,
         benign_slots=benign,
         user_days=users / 1000 * days,
+    )
+
+
+def _in_windows(rows: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:
+    """Join identity-day rows to the scenario windows that contain their day."""
+    return rows.join(windows, on="identity", how="inner").filter(
+        (pl.col("day") >= pl.col("start")) & (pl.col("day") <= pl.col("until"))
     )
 
 

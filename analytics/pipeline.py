@@ -175,11 +175,11 @@ def analyze(
         raw.append(DETECTORS[name](context))
         clock.lap(name)
     raw = pl.concat(raw)
+    if since is not None:
+        raw = raw.filter(pl.col("day") >= since)
     if "logon_as_other" in config.detectors:
         raw = access.discount_impersonated(raw, context)
         clock.lap("impersonation")
-    if since is not None:
-        raw = raw.filter(pl.col("day") >= since)
     findings = _finish_findings(raw, prepared, seen, people, config)
     clock.lap("evidence")
     scored = findings

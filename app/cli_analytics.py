@@ -301,12 +301,12 @@ def print_top_risk(workspace, day: date | None, limit: int) -> None:
     """Print the riskiest identities on `day` with the findings behind them."""
     from analytics.config import AnalyticsConfig
     from workspace.analysis import findings_of, top_risk
+    from workspace.risk_queries import analysis_status
 
     day, top = top_risk(workspace, day, limit)
     config = AnalyticsConfig()
-    first, last = workspace.con.execute(
-        "SELECT min(timestamp)::DATE, max(timestamp)::DATE FROM events"
-    ).fetchone()
+    status = analysis_status(workspace)
+    first, last = status.first_day, status.last_day
     if first is None:
         print("the case has no events yet: import logs with 'vigil import'")
         return
