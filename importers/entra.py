@@ -37,7 +37,11 @@ from importers.cloudfields import (
     outcome_from,
 )
 from importers.entra_audit import AUDIT_PATHS, audit_columns, with_audit_details
-from importers.json_importer import JsonDocumentImporter, starts_like_json
+from importers.json_importer import (
+    JsonDocumentImporter,
+    decode_records,
+    starts_like_json,
+)
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -144,10 +148,7 @@ class EntraImporter(JsonDocumentImporter):
 def _events(
     records: pl.DataFrame, options: ImportOptions, report: ImportReport
 ) -> ImportBatch:
-    fields, errors = RECORD.decode(records.get_column("json"))
-    frame = pl.concat(
-        [fields, records.select("record_ref", "original")], how="horizontal"
-    )
+    frame, errors = decode_records(RECORD, records)
     frame = with_audit_details(frame)
     time_raw = first_text(
         "time",

@@ -15,11 +15,27 @@ from importers.base import (
     SourceFile,
 )
 from importers.jsondoc import read_json_records
+from importers.jsonfields import JsonFields
 
 
 def starts_like_json(text: str | None) -> bool:
     """Tell whether decoded head text opens a JSON object or array."""
     return text is not None and text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+
+
+def decode_records(
+    fields: JsonFields, records: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Decode the `json` column of a record batch with `fields`.
+
+    Returns the decoded fields with the batch's record_ref and original
+    columns appended, and the parse error of each row (null where it parsed).
+    """
+    decoded, errors = fields.decode(records.get_column("json"))
+    frame = pl.concat(
+        [decoded, records.select("record_ref", "original")], how="horizontal"
+    )
+    return frame, errors
 
 
 class JsonDocumentImporter(Importer):

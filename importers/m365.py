@@ -35,6 +35,7 @@ from importers.base import (
 )
 from importers.cloudfields import clean, finish_batch
 from importers.csv_records import LINE, ROW, RecordSplitter, iter_records, read_fields
+from importers.json_importer import decode_records
 from importers.jsondoc import one_line, read_json_records
 from importers.jsonfields import JsonFields, no_errors
 from importers.m365_operations import AUDIT_FIELDS, PARAMETER_LIST, event_columns
@@ -132,11 +133,7 @@ class M365AuditImporter(Importer):
                 yield ImportBatch(quarantine=batch.quarantine)
             if not batch.records.height:
                 continue
-            audit, errors = AUDIT.decode(batch.records.get_column("json"))
-            frame = pl.concat(
-                [audit, batch.records.select("record_ref", "original")],
-                how="horizontal",
-            )
+            frame, errors = decode_records(AUDIT, batch.records)
             time_raw = clean(pl.col("CreationTime"))
             yield _events(frame, errors, time_raw, "CreationTime", options, report)
 

@@ -28,7 +28,11 @@ from importers.cloudfields import (
     message,
     outcome_from,
 )
-from importers.json_importer import JsonDocumentImporter, starts_like_json
+from importers.json_importer import (
+    JsonDocumentImporter,
+    decode_records,
+    starts_like_json,
+)
 from importers.jsonfields import JsonFields
 from importers.registry import register
 
@@ -147,10 +151,7 @@ class OktaImporter(JsonDocumentImporter):
 def _events(
     records: pl.DataFrame, options: ImportOptions, report: ImportReport
 ) -> ImportBatch:
-    fields, errors = EVENT.decode(records.get_column("json"))
-    frame = pl.concat(
-        [fields, records.select("record_ref", "original")], how="horizontal"
-    )
+    frame, errors = decode_records(EVENT, records)
     time_raw = clean(pl.col("published"))
     mapped = frame.select(
         "record_ref",
