@@ -93,7 +93,7 @@ class AnalysisResult:
             None when they cover the whole case.
         last_day: last day with attributed events, where the risk ends.
         mode: "full", "incremental" or "risk", as the caller ran it.
-        why: the caller's reason for that mode, for the investigator.
+        mode_reason: the caller's reason for that mode, for the investigator.
     """
 
     identities: pl.DataFrame
@@ -105,7 +105,7 @@ class AnalysisResult:
     since: date | None = None
     last_day: date | None = None
     mode: str = "full"
-    why: str = ""
+    mode_reason: str = ""
 
 
 def analyze(

@@ -18,16 +18,16 @@ MIN_SYNTH_USERS = 20
 MIN_SYNTH_DAYS = 14
 
 
-def _at_least(low: int, what: str):
+def _at_least(low: int, option: str):
     """Return an argparse type that accepts integers from `low` up."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {what}: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"invalid {option}: {text!r}") from None
         if value < low:
-            message = f"{what} must be {low} or more, not {value}"
+            message = f"{option} must be {low} or more, not {value}"
             raise argparse.ArgumentTypeError(message)
         return value
 
@@ -281,16 +281,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         result = run_analysis(workspace, full=args.full)
         people = result.identities["identity"].n_unique()
         if result.mode == "risk":
-            print(f"{result.why}: risk recomputed, {result.risk.height} risk rows")
+            rows = result.risk.height
+            print(f"{result.mode_reason}: risk recomputed, {rows} risk rows")
         elif result.mode == "incremental":
             print(
-                f"incremental run from {result.since}, because {result.why}: "
+                f"incremental run from {result.since}, because {result.mode_reason}: "
                 f"{people} identities, {result.findings.height} findings and "
                 f"{result.risk.height} risk rows from that day on"
             )
         else:
             print(
-                f"full run, because {result.why}: {people} identities, "
+                f"full run, because {result.mode_reason}: {people} identities, "
                 f"{result.findings.height} findings, {result.risk.height} risk rows"
             )
         print_top_risk(workspace, args.as_of, args.top)

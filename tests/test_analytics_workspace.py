@@ -218,7 +218,7 @@ def test_changed_directory_runs_in_full(split_case, tmp_path):
     result = run_analysis(case, SMALL_FOREST)
 
     assert result.mode == "full"
-    assert "directory" in result.why
+    assert "directory" in result.mode_reason
 
 
 def test_risk_level_column_added_to_older_case(case):

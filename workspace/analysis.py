@@ -98,13 +98,13 @@ class AnalysisPlan:
         mode: "full", "incremental" (from `since` on) or "risk" (no new
             events: the risk is recomputed from the stored findings).
         since: first day recomputed in an incremental run.
-        why: one sentence for the investigator on why this mode.
+        mode_reason: one sentence for the investigator on the choice of mode.
         state: the run state to store with the results.
     """
 
     mode: str
     since: date | None
-    why: str
+    mode_reason: str
     state: dict
     config: AnalyticsConfig
     directory: pl.DataFrame | None = None
@@ -140,18 +140,20 @@ def plan_analysis(
     if previous is not None and previous.get("last_day"):
         state["last_day"] = previous["last_day"]
     if full:
-        plan.why = "a full run was asked for"
+        plan.mode_reason = "a full run was asked for"
     elif previous is None:
-        plan.why = "the case has no earlier analysis"
+        plan.mode_reason = "the case has no earlier analysis"
     elif previous.get("version") != ANALYSIS_VERSION:
-        plan.why = "this version of Vigil analyses differently from the last run's"
+        plan.mode_reason = (
+            "this version of Vigil analyses differently from the last run's"
+        )
     elif previous.get("fingerprint") != state["fingerprint"]:
-        plan.why = "the directory, identity links or settings changed"
+        plan.mode_reason = "the directory, identity links or settings changed"
     elif any(
         state["sources"].get(source) != count
         for source, count in previous.get("sources", {}).items()
     ):
-        plan.why = "a source analysed before has changed or is gone"
+        plan.mode_reason = "a source analysed before has changed or is gone"
     else:
         new = [
             first
@@ -159,14 +161,17 @@ def plan_analysis(
             if source not in previous["sources"]
         ]
         if not new:
-            plan.mode, plan.why = "risk", "no events were added since the last run"
+            plan.mode = "risk"
+            plan.mode_reason = "no events were added since the last run"
         elif previous.get("triage") != state["triage"]:
             # Triage reweights findings of every day, so the risk before the
             # new events changes too.
-            plan.why = "findings were triaged since the last run"
+            plan.mode_reason = "findings were triaged since the last run"
         else:
             plan.mode, plan.since = "incremental", min(new)
-            plan.why = f"{len(new)} new source(s) with events from {plan.since} on"
+            plan.mode_reason = (
+                f"{len(new)} new source(s) with events from {plan.since} on"
+            )
             plan.earlier = workspace.con.execute(
                 "SELECT * FROM findings WHERE day < ?", [plan.since]
             ).pl()
@@ -176,7 +181,7 @@ def plan_analysis(
 def compute_analysis(workspace: Workspace, plan: AnalysisPlan) -> AnalysisResult:
     """Run the analytics in the plan's mode, without writing to the case."""
     result = _compute(workspace, plan)
-    result.mode, result.why = plan.mode, plan.why
+    result.mode, result.mode_reason = plan.mode, plan.mode_reason
     return result
 
 
@@ -214,7 +219,7 @@ def run_analysis(
 ) -> AnalysisResult:
     """Analyse the case, incrementally when it can, and store the results."""
     plan = plan_analysis(workspace, config, full)
-    logger.info("analysis run: %s (%s)", plan.mode, plan.why)
+    logger.info("analysis run: %s (%s)", plan.mode, plan.mode_reason)
     result = compute_analysis(workspace, plan)
     store_results(workspace, result, plan)
     return result

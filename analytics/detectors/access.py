@@ -166,8 +166,8 @@ def discount_impersonated(
 
     When `used_from_own_address` gives a day of account X to identity Y,
     X's own findings that day (mass mail, volumes) describe Y's acts. They
-    keep `weight` of their score and say where the events came from, so
-    the account's owner does not rank next to the person who used it.
+    keep `weight` of their score and their reason names Y, so the account's
+    owner does not rank next to the person who used it.
     """
     foreign = impersonated_events(ctx)
     names = ctx.people.select(pl.col("iid").alias("owner_iid"), "identity")

@@ -317,7 +317,7 @@ def large_mail(ctx: Context) -> pl.DataFrame:
     """Report one large mail to an outside address, far above any earlier one.
 
     A single large mail to a partner is often a mistake rather than theft,
-    so it scores in the medium band on its own; to a personal address it
+    so on its own it scores in the medium band. To a personal address it
     scores high. Other findings of the same person add to it as usual.
     """
     config = ctx.config
@@ -362,14 +362,16 @@ def large_mail(ctx: Context) -> pl.DataFrame:
         .otherwise(pl.lit("an outside"))
     )
     largest = fmt_bytes(pl.col("largest").cast(pl.Float64))
-    what = (
+    mails_text = (
         pl.when(pl.col("count") == 1)
         .then(sentence("one mail of {}", largest))
         .otherwise(
             sentence("{} large mails, the largest {},", pl.col("count"), largest)
         )
     )
-    reason = sentence("{} to {}, {} address; {}", what, pl.col("site"), kind, earlier)
+    reason = sentence(
+        "{} to {}, {} address; {}", mails_text, pl.col("site"), kind, earlier
+    )
     # 20 points at the size floor, 5 more per doubling, at most 30: medium.
     size = (
         (pl.col("largest").cast(pl.Float64) / config.large_mail_bytes)

@@ -42,7 +42,7 @@ class AnalysisOutcome:
         cancelled: true when the run stopped at a stage boundary on request.
         error: why the run failed, or None.
         mode: "full", "incremental" or "risk" (see run_analysis).
-        why: the reason for that mode.
+        mode_reason: the reason for that mode.
         since: first day recomputed by an incremental run.
         findings: findings stored.
         identities: distinct identities stored.
@@ -52,7 +52,7 @@ class AnalysisOutcome:
     cancelled: bool = False
     error: str | None = None
     mode: str = ""
-    why: str = ""
+    mode_reason: str = ""
     since: date | None = None
     findings: int = 0
     identities: int = 0
@@ -66,15 +66,16 @@ def outcome_text(outcome: AnalysisOutcome) -> str:
     if outcome.cancelled:
         return "Analysis cancelled; the stored results are unchanged"
     if outcome.mode == "risk":
-        return f"{outcome.why.capitalize()}: risk recomputed with the current triage"
+        reason = outcome.mode_reason.capitalize()
+        return f"{reason}: risk recomputed with the current triage"
     if outcome.mode == "incremental":
         return (
-            f"Analysed from {outcome.since} on ({outcome.why}): "
+            f"Analysed from {outcome.since} on ({outcome.mode_reason}): "
             f"{outcome.findings:,} findings from that day; "
             f"{outcome.identities:,} identities in the case"
         )
     return (
-        f"Full analysis ({outcome.why}): {outcome.findings:,} findings; "
+        f"Full analysis ({outcome.mode_reason}): {outcome.findings:,} findings; "
         f"{outcome.identities:,} identities in the case"
     )
 
@@ -113,7 +114,9 @@ class AnalysisWorker(QObject):
     def _analyse(self, workspace: Workspace, outcome: AnalysisOutcome) -> None:
         self._start_stage(0)
         plan = plan_analysis(workspace, self._config)
-        outcome.mode, outcome.why, outcome.since = plan.mode, plan.why, plan.since
+        outcome.mode = plan.mode
+        outcome.mode_reason = plan.mode_reason
+        outcome.since = plan.since
         if self._stop(outcome):
             return
 
